@@ -1,0 +1,16 @@
+#pragma once
+// Registration of every `aiops` subcommand, one function per command file.
+// Each adds its subcommand(s) to `app` and, when one of them is chosen on the
+// command line, stores what to run in `action`.
+
+#include <CLI/CLI.hpp>
+
+#include "aiops/cli/command.hpp"
+
+namespace aiops::cli {
+
+void add_config_commands(CLI::App& app, Action& action);  // config_command.cpp
+void add_log_commands(CLI::App& app, Action& action);     // log_command.cpp
+void add_bench_commands(CLI::App& app, Action& action);   // bench_command.cpp
+
+}  // namespace aiops::cli
