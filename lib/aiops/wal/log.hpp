@@ -1,0 +1,197 @@
+#pragma once
+// The primary write log: many threads append records, one committer thread
+// writes them to the newest segment in batches (group commit), and each
+// append is acknowledged at the level it asked for:
+//
+//  * written — the record is in the segment file (page cache). It survives
+//    the death of any process, not a power cut.
+//  * durable — the record is on stable storage (the batch was fdatasync'ed).
+//
+// Group commit: every record waiting when the committer is free goes into
+// the next batch, up to `group_commit_bytes`; if a batch is smaller than
+// that, the committer waits at most `group_commit_delay` for more. A batch
+// is one write at the end of the segment, then — if any member asked for
+// durable, or a sync() barrier is in it — one fdatasync. Every member of a
+// batch that is synced is acknowledged after the sync, so a failed sync
+// fails all of them.
+//
+// Failure: any failed write or fdatasync puts the log into the failed state
+// for good. Every waiting and every later append fails with Errc::log_failed
+// naming the first error. Retrying an fdatasync after a failure would report
+// data as durable that the kernel may already have dropped (the PostgreSQL
+// "fsyncgate" lesson); the way out is to reopen the log, whose recovery
+// finds what really is on disk.
+//
+// Ownership: one process appends at a time. open() takes an exclusive lock on
+// <dir>/LOCK and fails with Errc::busy when another holder has it.
+//
+// Thread-safety: append, append_async, sync and the const queries may be
+// called from any thread at once. Destruction must not race with them.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "aiops/core/error.hpp"
+#include "aiops/io/file_system.hpp"
+#include "aiops/wal/log_scan.hpp"
+#include "aiops/wal/record.hpp"
+
+namespace aiops::wal {
+
+enum class Durability : uint8_t { written, durable };
+
+struct LogOptions {
+  uint64_t segment_bytes = 64ull << 20;
+  uint64_t group_commit_bytes = 1ull << 20;
+  std::chrono::nanoseconds group_commit_delay{0};
+  uint64_t generation = 0;  // written into segment headers created by this owner
+  bool salvage = false;     // open a corrupt log by cutting it at the first corruption
+};
+
+struct AppendRequest {
+  uint32_t client = 0;
+  uint32_t volume = 0;
+  uint64_t offset = 0;
+  std::span<const std::byte> payload;  // must stay valid until the append completes
+  Durability durability = Durability::written;
+  /// checksum64(payload) when the caller already has it (e.g. from the wire).
+  std::optional<uint64_t> payload_hash;
+};
+
+/// Where an appended record is.
+struct Appended {
+  uint64_t sequence = 0;
+  uint64_t segment = 0;      // segment index
+  uint64_t file_offset = 0;  // offset of the record header in the segment
+};
+
+/// Receives the outcome of append_async, on the committer thread. It must be
+/// quick and must not call back into the log's blocking functions.
+class AppendCompletion {
+ public:
+  virtual void complete(const Result<Appended>& result) noexcept = 0;
+
+ protected:
+  ~AppendCompletion() = default;
+};
+
+struct RecoveryReport {
+  uint64_t segments = 0;
+  uint64_t records = 0;            // valid records found
+  uint64_t applied_through = 0;    // from CHECKPOINT
+  uint64_t next_sequence = 1;
+  std::optional<Finding> torn_tail;   // dropped
+  std::optional<Finding> salvaged;    // corruption cut away (salvage only)
+  uint64_t bytes_dropped = 0;         // by torn-tail truncation and salvage
+  uint64_t segments_removed = 0;      // already applied, or after a salvage cut
+};
+
+struct LogStats {
+  uint64_t records = 0;
+  uint64_t payload_bytes = 0;
+  uint64_t batches = 0;
+  uint64_t syncs = 0;
+  uint64_t segments_created = 0;
+};
+
+/// A segment as the log currently knows it (for checkpointing and reads).
+struct SegmentState {
+  uint64_t index = 0;
+  uint64_t first_sequence = 0;
+  uint64_t next_sequence = 0;  // after its last record
+  uint64_t end_offset = 0;     // bytes of complete records (incl. header)
+};
+
+class Log {
+ public:
+  /// Opens (creating if needed) the log in `dir`, recovering it first.
+  /// Errors: Errc::busy (locked by another owner), Errc::corrupt (damage
+  /// before the tail; the message names segment, byte offset and reason),
+  /// I/O errors.
+  [[nodiscard]] static Result<std::unique_ptr<Log>> open(io::FileSystem& fs, const std::filesystem::path& dir,
+                                                         const LogOptions& options);
+  /// Commits what is queued, syncs, stops the committer, releases the lock.
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  /// Appends and waits for the acknowledgement level requested.
+  [[nodiscard]] Result<Appended> append(const AppendRequest& request);
+  /// Appends; `done` is told the outcome on the committer thread.
+  void append_async(const AppendRequest& request, AppendCompletion& done);
+  /// Barrier: returns once every record acknowledged before the call is durable.
+  [[nodiscard]] Status sync();
+
+  [[nodiscard]] const RecoveryReport& recovery() const { return recovery_; }
+  [[nodiscard]] LogStats stats() const;
+  /// The error that failed the log, if it has failed.
+  [[nodiscard]] std::optional<Error> failure() const;
+  /// Highest sequence acknowledged as durable.
+  [[nodiscard]] uint64_t durable_sequence() const { return durable_through_.load(std::memory_order_acquire); }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+  [[nodiscard]] io::FileSystem& file_system() const { return fs_; }
+
+  /// The segments, oldest first (the last one is being appended to).
+  [[nodiscard]] std::vector<SegmentState> segments() const;
+  /// Removes segments, other than the newest, whose records all have a
+  /// sequence <= `sequence` (they are applied to the volumes).
+  [[nodiscard]] Result<uint64_t> remove_segments_through(uint64_t sequence);
+
+ private:
+  struct Pending;
+  class Waiter;
+
+  Log(io::FileSystem& fs, std::filesystem::path dir, const LogOptions& options);
+  Status recover();
+  Status open_newest(const LogScan& scan);
+  Status create_segment();
+  void enqueue(Pending pending);
+  void commit_loop();
+  void commit(std::vector<Pending>& batch);
+  Status write_batch(std::vector<Pending>& batch, bool& need_sync);
+  Status flush_buffer();
+  void fail(const Error& error);
+
+  io::FileSystem& fs_;
+  const std::filesystem::path dir_;
+  const LogOptions options_;
+  std::unique_ptr<io::FileLock> lock_;
+  RecoveryReport recovery_;
+
+  // Owned by the committer thread after open().
+  std::unique_ptr<io::File> active_;
+  uint64_t active_index_ = 0;
+  uint64_t write_offset_ = 0;     // end of the active segment
+  uint64_t next_sequence_ = 1;
+  uint64_t unsynced_through_ = 0; // highest sequence written but not synced, 0 = none
+  std::vector<std::byte> buffer_; // the batch being built
+  uint64_t buffer_offset_ = 0;    // where buffer_ goes in the active segment
+
+  mutable std::mutex segments_mu_;
+  std::vector<SegmentState> segments_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_committer_;
+  std::deque<Pending> queue_;
+  uint64_t queued_bytes_ = 0;
+  bool committer_idle_ = false;
+  bool stopping_ = false;
+  std::optional<Error> failure_;
+  LogStats stats_;
+  std::atomic<uint64_t> durable_through_{0};
+
+  std::thread committer_;
+};
+
+}  // namespace aiops::wal

@@ -1,0 +1,131 @@
+#pragma once
+// Segment files of the primary write log, and how one is read back.
+//
+// The log directory (usually <data_dir>/log) holds:
+//   LOCK                  flock()ed by the one process that owns the log
+//   CHECKPOINT            how far records are applied to the volumes
+//                         (wal/checkpoint_file.hpp)
+//   <index>.wal           segments; <index> is 16 lowercase hex digits,
+//                         1, 2, 3, ... in the order they were created
+//
+// A segment is a 48-byte segment header followed by records
+// (wal/record.hpp). Every integer is little-endian.
+//
+//   offset width field           meaning
+//   ------ ----- --------------- -------------------------------------------
+//        0     8 magic           the bytes "AIOPSLOG"
+//        8     2 version         1
+//       10     2 header_bytes    48
+//       12     4 reserved        0
+//       16     8 index           the number in the file name
+//       24     8 first_sequence  sequence number of the segment's first record
+//       32     8 generation      generation of the log owner that created it
+//       40     8 checksum        XXH3-64 over bytes 0..39
+//
+// Rules a reader applies, and why:
+//  * Records follow each other without gaps: the first has first_sequence,
+//    each next one the previous sequence + 1, and the first record of the
+//    next segment continues the count.
+//  * Only the newest segment can end in a torn tail. The writer fdatasyncs
+//    a segment before it creates the next one, so every older segment is
+//    complete and ends exactly at the end of its last record.
+//  * In the newest segment, whatever follows the last valid record is a
+//    torn tail — the unfinished write of a crash, dropped on recovery — when
+//    it is (a) shorter than a record header, (b) a valid header whose
+//    payload runs past the end of the file, or (c) bytes that are not a
+//    record (record.hpp: not even one bit away from a valid header) and are
+//    not followed by any valid record. The writer appends each batch with
+//    one write at the end of the file, so after a process crash the file is
+//    exactly what was written and only the last write can be unfinished.
+//    After a power loss the kernel may have written later pages back before
+//    earlier ones, leaving a hole in front of records that were never
+//    synced; the reader cannot tell that hole from damage to synced data and
+//    reports it as corruption rather than guess (salvage keeps what precedes
+//    it).
+//  * Everything else is corruption, reported with segment, byte offset and
+//    reason: a damaged header, a checksum mismatch, a wrong sequence number,
+//    a newer segment that does not continue the count, bytes after the end
+//    of an older segment, a bad segment header. Corruption is never dropped
+//    silently: opening the log refuses it unless asked to salvage.
+//  * A newest segment whose header itself is torn (a crash while it was
+//    being created) holds no record and is treated as a torn tail at 0.
+// A limit of this scheme: damage that destroys the header of the very last
+// record beyond one bit looks like (c) and is dropped as a torn tail.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "aiops/core/error.hpp"
+#include "aiops/io/file_system.hpp"
+#include "aiops/wal/record.hpp"
+
+namespace aiops::wal {
+
+inline constexpr size_t segment_header_bytes = 48;
+inline constexpr uint16_t segment_version = 1;
+
+struct SegmentHeader {
+  uint64_t index = 0;
+  uint64_t first_sequence = 0;
+  uint64_t generation = 0;
+};
+
+void encode_segment_header(const SegmentHeader& header, std::byte* out) noexcept;
+
+/// "00000000000000a1.wal" for index 0xa1.
+[[nodiscard]] std::string segment_file_name(uint64_t index);
+/// The index in a segment file name, or nothing when `name` is not one.
+[[nodiscard]] std::optional<uint64_t> parse_segment_file_name(std::string_view name);
+
+struct Finding {
+  enum class Kind { torn_tail, corrupt };
+  Kind kind = Kind::corrupt;
+  std::filesystem::path segment;
+  uint64_t segment_index = 0;
+  uint64_t offset = 0;  // byte offset in the segment file
+  std::string reason;
+};
+[[nodiscard]] std::string_view finding_kind_name(Finding::Kind kind);  // "torn-tail" / "corrupt"
+/// "log/0000000000000003.wal at byte 4096: payload checksum mismatch (record 77)"
+[[nodiscard]] std::string describe(const Finding& finding);
+
+/// A valid record as the scan delivers it.
+struct ScannedRecord {
+  RecordHeader header;
+  uint64_t segment_index = 0;
+  uint64_t file_offset = 0;             // where the record header starts
+  std::span<const std::byte> payload;   // valid only during the callback
+};
+using RecordVisitor = std::function<void(const ScannedRecord&)>;
+
+struct ScanOptions {
+  bool newest = false;           // this is the newest segment: a torn tail is allowed
+  bool keep_going = false;       // after corruption, resynchronise and report more findings
+  uint64_t expected_first = 0;   // sequence the first record must carry; 0 = take the header's
+  uint64_t limit = UINT64_MAX;   // read no further than this byte offset
+  RecordVisitor visit;           // optional; called for every valid record in order
+};
+
+struct SegmentScan {
+  std::optional<SegmentHeader> header;  // nothing when the header is torn or damaged
+  uint64_t file_bytes = 0;
+  uint64_t valid_end = 0;       // end of the last valid record (0 when the header is bad)
+  uint64_t records = 0;
+  uint64_t next_sequence = 0;   // sequence after the last valid record before any finding
+  uint64_t end_sequence = 0;    // sequence after the last record the scan read (keep_going)
+  std::vector<Finding> findings;
+
+  [[nodiscard]] bool clean() const { return findings.empty(); }
+  [[nodiscard]] bool corrupt() const;
+};
+
+/// Reads one segment and classifies what it finds. Only I/O failures are
+/// errors; damage is reported in SegmentScan::findings.
+[[nodiscard]] Result<SegmentScan> scan_segment(io::File& file, uint64_t index, const ScanOptions& options);
+
+}  // namespace aiops::wal
