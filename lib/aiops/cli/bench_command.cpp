@@ -1,7 +1,159 @@
+// `aiops bench log`: measure the primary write log on a directory.
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "aiops/bench/log_bench.hpp"
 #include "aiops/cli/commands.hpp"
+#include "aiops/cli/exit_code.hpp"
+#include "aiops/core/units.hpp"
 
 namespace aiops::cli {
+namespace {
 
-void add_bench_commands(CLI::App& /*app*/, Action& /*action*/) {}
+struct BenchLogOptions {
+  std::string dir;
+  unsigned threads = 16;
+  double duration_s = 5.0;
+  std::string write_size = "4096";
+  bool durable = false;
+  std::string segment_size = "64MiB";
+  std::string group_commit_bytes = "1MiB";
+  std::string group_commit_delay = "0us";
+  bool json = false;
+};
+
+// A directory under $TMPDIR for runs without --dir, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/aiops-bench-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw CommandFailed(error_from_errno(errno, "create a scratch directory from " + tmpl));
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+uint64_t size_option(const std::string& name, const std::string& text) {
+  auto r = parse_size(text);
+  if (!r.ok()) throw CommandFailed(Error(Errc::invalid_argument, name + ": " + r.error().message()), exit_usage);
+  return r.value();
+}
+
+std::string grouped(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  std::string s = buf, out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i > 0 && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+void print_report(const bench::LogBenchOptions& o, const bench::LogBenchResult& r, const std::string& where) {
+  auto us = [](uint64_t ns) { return grouped(static_cast<double>(ns) / 1000.0); };
+  char line[128];
+  std::printf("aiops bench log: %u threads, %zu-byte writes, %s acknowledgement, %.1f s, %s\n", o.threads,
+              o.write_size, o.durable ? "durable" : "written", r.seconds, where.c_str());
+  std::snprintf(line, sizeof line, "%.1f", r.mb_per_s());
+  std::cout << "  writes/s       " << grouped(r.writes_per_s()) << "\n"
+            << "  MB/s           " << line << "\n"
+            << "  fdatasyncs/s   " << grouped(r.syncs_per_s()) << "\n";
+  std::snprintf(line, sizeof line, "%.1f", r.mean_batch());
+  std::cout << "  mean batch     " << line << " records\n"
+            << "  latency p50    " << us(r.latency.percentile(50)) << " us\n"
+            << "  latency p99    " << us(r.latency.percentile(99)) << " us\n"
+            << "  latency max    " << us(r.latency.max()) << " us\n";
+}
+
+nlohmann::json report_json(const bench::LogBenchOptions& o, const bench::LogBenchResult& r, const std::string& dir) {
+  auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  return {{"ok", true},
+          {"dir", dir},
+          {"threads", o.threads},
+          {"write_size", o.write_size},
+          {"durable", o.durable},
+          {"duration_s", r.seconds},
+          {"writes", r.writes},
+          {"writes_per_s", r.writes_per_s()},
+          {"mb_per_s", r.mb_per_s()},
+          {"fdatasyncs_per_s", r.syncs_per_s()},
+          {"mean_batch", r.mean_batch()},
+          {"p50_us", us(r.latency.percentile(50))},
+          {"p99_us", us(r.latency.percentile(99))},
+          {"p999_us", us(r.latency.percentile(99.9))},
+          {"max_us", us(r.latency.max())}};
+}
+
+int run_bench_log(const BenchLogOptions& opt) {
+  bench::LogBenchOptions o;
+  o.threads = opt.threads;
+  if (!(opt.duration_s > 0)) throw CommandFailed(Error(Errc::invalid_argument, "--duration must be above 0"), exit_usage);
+  o.duration = std::chrono::duration<double>(opt.duration_s);
+  o.write_size = static_cast<size_t>(size_option("--write-size", opt.write_size));
+  o.durable = opt.durable;
+  o.log.segment_bytes = size_option("--segment-size", opt.segment_size);
+  o.log.group_commit_bytes = size_option("--group-commit-bytes", opt.group_commit_bytes);
+  auto delay = parse_duration(opt.group_commit_delay);
+  if (!delay.ok())
+    throw CommandFailed(Error(Errc::invalid_argument, "--group-commit-delay: " + delay.error().message()), exit_usage);
+  o.log.group_commit_delay = delay.value();
+
+  std::unique_ptr<ScratchDir> scratch;
+  if (opt.dir.empty()) scratch = std::make_unique<ScratchDir>();
+  o.dir = opt.dir.empty() ? scratch->path() / "log" : std::filesystem::path(opt.dir);
+  std::string where = opt.dir.empty() ? "scratch directory " + scratch->path().string() + " (removed)" : o.dir.string();
+
+  bench::BenchProgress progress;
+  if (!opt.json && stderr_is_tty()) {
+    progress = [&](double elapsed, uint64_t writes) {
+      std::fprintf(stderr, "\r  %.0f/%.0f s  %s writes/s   ", elapsed, opt.duration_s,
+                   grouped(static_cast<double>(writes) / elapsed).c_str());
+    };
+  }
+  bench::LogBenchResult r = need(bench::run_log_bench(o, progress));
+  if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  if (opt.json) print_json(report_json(o, r, o.dir.string()));
+  else print_report(o, r, where);
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_bench_commands(CLI::App& app, Action& action) {
+  CLI::App* bench = app.add_subcommand("bench", "Measure parts of aiops on this machine");
+  bench->require_subcommand(1);
+
+  auto o = std::make_shared<BenchLogOptions>();
+  CLI::App* log = bench->add_subcommand(
+      "log", "Closed-loop appends to a write log from many threads: writes/s, MB/s, fdatasyncs/s, mean batch, "
+             "p50/p99/max latency");
+  log->add_option("--dir", o->dir,
+                  "Log directory to write (kept afterwards); default: a scratch directory that is removed");
+  log->add_option("--threads", o->threads, "Concurrent writers")->capture_default_str()->check(CLI::Range(1u, 4096u));
+  log->add_option("--duration", o->duration_s, "Seconds to run")->capture_default_str();
+  log->add_option("--write-size", o->write_size, "Payload bytes per write (e.g. 4096 or 4KiB)")->capture_default_str();
+  log->add_flag("--durable", o->durable, "Acknowledge each write only once fdatasync'ed (default: once written)");
+  log->add_option("--segment-size", o->segment_size, "Log segment size")->capture_default_str();
+  log->add_option("--group-commit-bytes", o->group_commit_bytes, "Largest commit batch")->capture_default_str();
+  log->add_option("--group-commit-delay", o->group_commit_delay, "How long a batch may wait to fill")
+      ->capture_default_str();
+  log->add_flag("--json", o->json, "Print the result as JSON");
+  log->callback([&action, o] { action = [o] { return run_bench_log(*o); }; });
+}
 
 }  // namespace aiops::cli
