@@ -13,9 +13,11 @@
 //     interval, ...);
 //   * volume and client names and ids are unique, every client names a
 //     defined SLA class and only defined volumes;
-//   * listeners are parsed (host/port or Unix path) and distinct.
-// A default-constructed Config holds the defaults of every section but has
-// no volume, so it is not valid; it exists for tests and for the loader.
+//   * listeners are parsed (host/port or Unix path) and distinct (port 0
+//     aside).
+// A default-constructed Config holds the defaults of the single tables
+// (worker, log, buffer, forecast) but no listener, volume, SLA class or
+// client, so it is not valid; it exists for tests and for the loader.
 //
 // Sizes are bytes in std::uint64_t members named *_bytes; durations are
 // std::chrono::nanoseconds. The structs are plain values: copyable,

@@ -7,11 +7,14 @@
 // ConfigError that says where it is (file, line, column), which setting it
 // is (a dotted key path such as "volume[1].name") and what is wrong. Nothing
 // is partially applied; a caller either gets a whole valid Config or an
-// error.
+// error. Both functions keep no state, so any number of threads may call
+// them at once.
 //
 // Relative paths in the file resolve against the directory of the file (for
-// parse_config, the directory of `source`), never against the current
+// parse_config, the directory of `source`), not against the current
 // directory, so a configuration means the same wherever a tool is started.
+// Only a relative file name itself is taken relative to the current
+// directory.
 
 #include <cstdint>
 #include <filesystem>

@@ -27,6 +27,9 @@ std::string found(const toml::node& node) {
 
 template <class T, class Format>
 void check_bounds(const Setting& setting, T value, Bounds<T> bounds, Format format) {
+  // "greater than 0s" says what "at least 1ns" means.
+  if (value < bounds.min && value == T{0} && bounds.min == T{1})
+    setting.fail("must be greater than " + format(value));
   if (value < bounds.min) setting.fail(format(value) + " is below the minimum of " + format(bounds.min));
   if (value > bounds.max) setting.fail(format(value) + " is above the maximum of " + format(bounds.max));
 }
