@@ -1,0 +1,169 @@
+#pragma once
+// The worker's configuration as the rest of aiops sees it: the contents of
+// aiops.toml (man/aiops.toml.5) after parsing and validation.
+//
+// A Config that came out of load_config()/parse_config() (config_loader.hpp)
+// keeps every rule of the man page, so users need not check again:
+//   * every default is filled in, including the derived ones
+//     (worker.control_socket, forecast.priority_file, the default listener,
+//     the default SLA classes);
+//   * every path is absolute and lexically normal;
+//   * every range and cross-check holds (group_commit_bytes <= segment_size
+//     <= checkpoint_bytes, interval <= horizon, seasons are multiples of
+//     interval, ...);
+//   * volume and client names and ids are unique, every client names a
+//     defined SLA class and only defined volumes;
+//   * listeners are parsed (host/port or Unix path) and distinct (port 0
+//     aside).
+// A default-constructed Config holds the defaults of the single tables
+// (worker, log, buffer, forecast) but no listener, volume, SLA class or
+// client, so it is not valid; it exists for tests and for the loader.
+//
+// Sizes are bytes in std::uint64_t members named *_bytes; durations are
+// std::chrono::nanoseconds. The structs are plain values: copyable,
+// comparable, and not synchronised.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aiops::config {
+
+// The member initialisers below are the documented defaults; the loader
+// takes its defaults from a default-constructed struct.
+inline constexpr std::uint64_t kMiB = 1024 * 1024;
+
+struct WorkerConfig {
+  // Names the instance; the shared-memory segment is "/aiops-<name>".
+  std::string name = "default";
+  std::filesystem::path data_dir = "/var/lib/aiops";
+  // Loader default: /run/aiops/<name>.sock.
+  std::filesystem::path control_socket = "/run/aiops/default.sock";
+  // Empty = no credentials file.
+  std::filesystem::path credentials_file;
+  std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds{30};
+  std::chrono::nanoseconds trace_interval = std::chrono::minutes{1};
+  std::uint32_t max_connections = 1024;
+  std::uint64_t max_request_size_bytes = 8 * kMiB;
+  // Outstanding requests per connection.
+  std::uint32_t max_outstanding = 128;
+  std::chrono::nanoseconds idle_timeout = std::chrono::minutes{10};
+
+  bool operator==(const WorkerConfig&) const = default;
+};
+
+struct ListenerConfig {
+  enum class Protocol { native, nbd };
+  Protocol protocol = Protocol::native;
+  // As it is written in the file, except that a Unix path is made absolute:
+  // "127.0.0.1:7070", "[::1]:7070", "localhost:0", "unix:/run/aiops/data.sock".
+  std::string address;
+  // Parsed from `address`: either is_unix and unix_path, or host and port.
+  bool is_unix = false;
+  std::string host;  // "127.0.0.1", "::1" (no brackets), "localhost"
+  std::uint16_t port = 0;  // 0 = the system picks a free port
+  std::filesystem::path unix_path;
+
+  bool operator==(const ListenerConfig&) const = default;
+};
+
+struct LogConfig {
+  // When a write without FUA is acknowledged: once in the log file (page
+  // cache), or once fdatasync'ed.
+  enum class Ack { written, durable };
+
+  std::uint64_t segment_size_bytes = 64 * kMiB;
+  std::uint64_t group_commit_bytes = 1 * kMiB;
+  std::chrono::nanoseconds group_commit_delay{0};
+  Ack ack = Ack::written;
+  std::chrono::nanoseconds checkpoint_interval = std::chrono::seconds{5};
+  // Unapplied log bytes that trigger a checkpoint before the interval ends.
+  std::uint64_t checkpoint_bytes = 256 * kMiB;
+
+  bool operator==(const LogConfig&) const = default;
+};
+
+// The speculative write buffer in POSIX shared memory.
+struct BufferConfig {
+  std::uint64_t size_bytes = 256 * kMiB;  // data arena
+  std::uint32_t max_entries = 65536;
+
+  bool operator==(const BufferConfig&) const = default;
+};
+
+struct VolumeConfig {
+  std::string name;
+  std::uint32_t id = 0;  // written into log records; never 0 once loaded
+  std::uint64_t size_bytes = 0;  // a multiple of 4KiB
+
+  bool operator==(const VolumeConfig&) const = default;
+};
+
+struct SlaClass {
+  double weight = 1.0;  // > 0; multiplies a client's forecast load
+
+  bool operator==(const SlaClass&) const = default;
+};
+
+enum class Access { read_only, read_write };
+
+struct ClientConfig {
+  std::string name;
+  std::uint32_t id = 0;
+  std::string sla;           // a key of Config::sla
+  std::string token_sha256;  // 64 lowercase hex digits
+  std::map<std::string, Access> access;  // volume name -> rights; absent = none
+  // "database", "analytics", "backup", "streaming", "vdi", "general", or
+  // empty: infer the application type from the client's I/O.
+  std::string app_type;
+
+  bool operator==(const ClientConfig&) const = default;
+};
+
+struct ForecastConfig {
+  // Which value of the forecast distribution the priority score uses.
+  enum class Statistic { mean, upper80, upper95 };
+
+  std::chrono::nanoseconds interval = std::chrono::minutes{1};
+  std::chrono::nanoseconds horizon = std::chrono::minutes{15};
+  Statistic statistic = Statistic::mean;
+  std::vector<std::chrono::nanoseconds> seasons = {std::chrono::hours{24}, std::chrono::hours{24 * 7}};
+  // Loader default: <data_dir>/state/priorities.toml.
+  std::filesystem::path priority_file = "/var/lib/aiops/state/priorities.toml";
+  std::chrono::nanoseconds reload_interval = std::chrono::minutes{1};
+
+  bool operator==(const ForecastConfig&) const = default;
+};
+
+struct Config {
+  std::filesystem::path source_file;  // absolute
+  WorkerConfig worker;
+  std::vector<ListenerConfig> listeners;
+  LogConfig log;
+  BufferConfig buffer;
+  std::vector<VolumeConfig> volumes;
+  std::map<std::string, SlaClass> sla;
+  std::vector<ClientConfig> clients;
+  ForecastConfig forecast;
+
+  bool operator==(const Config&) const = default;
+
+  /// The volume or client with that name or id, or nullptr. The pointer
+  /// lives as long as this Config is not modified.
+  [[nodiscard]] const VolumeConfig* find_volume(std::string_view name) const;
+  [[nodiscard]] const VolumeConfig* find_volume(std::uint32_t id) const;
+  [[nodiscard]] const ClientConfig* find_client(std::string_view name) const;
+  [[nodiscard]] const ClientConfig* find_client(std::uint32_t id) const;
+};
+
+/// The names used in the file: "native", "durable", "upper80", "rw", ...
+[[nodiscard]] std::string_view to_string(ListenerConfig::Protocol protocol) noexcept;
+[[nodiscard]] std::string_view to_string(LogConfig::Ack ack) noexcept;
+[[nodiscard]] std::string_view to_string(ForecastConfig::Statistic statistic) noexcept;
+[[nodiscard]] std::string_view to_string(Access access) noexcept;
+
+}  // namespace aiops::config
