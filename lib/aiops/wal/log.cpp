@@ -1,43 +1,78 @@
 #include "aiops/wal/log.hpp"
 
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include "aiops/core/checksum.hpp"
 #include "aiops/wal/segment.hpp"
 
 namespace aiops::wal {
+namespace {
+
+// The blocking parts of the append path sleep on futexes directly: a
+// std::binary_semaphore spins with sched_yield before it sleeps, and with
+// dozens of appenders on a few cores that spinning ate a third of the CPU.
+void futex_wait(std::atomic<uint32_t>& word, uint32_t expected, const timespec* timeout = nullptr) {
+  ::syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
+}
+
+void futex_wake(std::atomic<uint32_t>& word) { ::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0); }
+
+void futex_wake_all(std::atomic<uint32_t>& word) {
+  ::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+}
+
+timespec to_timespec(std::chrono::nanoseconds d) {
+  return {static_cast<time_t>(d.count() / 1'000'000'000), static_cast<long>(d.count() % 1'000'000'000)};
+}
+
+}  // namespace
 
 struct Log::Pending {
+  Pending* next = nullptr;  // intake stack link
   RecordHeader header;
   std::span<const std::byte> payload;
   uint64_t payload_hash = 0;
   bool durable = false;
-  bool barrier = false;  // sync(): no record, only forces the batch's fdatasync
+  bool barrier = false;  // sync(): no record, only asks for an fdatasync
+  bool owned = false;    // allocated by append_async; the committer deletes it
   AppendCompletion* done = nullptr;
   Appended result;
 
   [[nodiscard]] uint64_t bytes() const { return barrier ? 0 : record_header_bytes + payload.size(); }
 };
 
-// Completion for the blocking calls. The notify happens under the mutex, so
-// the waiter cannot return (and destroy this object) before it is done.
+// Completion of the blocking calls. The committer only sets `done_`; after
+// a round of completions it wakes every sleeping waiter with one broadcast
+// on the log's completion counter (Log::commit). One FUTEX_WAKE for a whole
+// batch instead of one per appender: waking dozens of threads one by one
+// cost the committer more than the fdatasync did.
 class Log::Waiter final : public AppendCompletion {
  public:
+  Pending pending;
+
   void complete(const Result<Appended>& result) noexcept override {
-    std::lock_guard lock(mu_);
     result_.emplace(result);
-    cv_.notify_one();
+    done_.store(1, std::memory_order_seq_cst);
   }
-  Result<Appended> wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return result_.has_value(); });
+  Result<Appended> wait(Log& log) {
+    while (done_.load(std::memory_order_acquire) == 0) {
+      uint32_t round = log.completions_.load(std::memory_order_seq_cst);
+      log.sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      if (done_.load(std::memory_order_seq_cst) == 0) futex_wait(log.completions_, round);
+      log.sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    }
     return std::move(*result_);
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::atomic<uint32_t> done_{0};
   std::optional<Result<Appended>> result_;
 };
 
@@ -57,12 +92,13 @@ Result<std::unique_ptr<Log>> Log::open(io::FileSystem& fs, const std::filesystem
 }
 
 Log::~Log() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_committer_.notify_one();
+  stopping_.store(true, std::memory_order_seq_cst);
+  if (committer_asleep_.exchange(0, std::memory_order_seq_cst) == 1) futex_wake(committer_asleep_);
   if (committer_.joinable()) committer_.join();
+  // Clean shutdown: what was written becomes durable.
+  if (!failed_.load() && active_ && written_through_.load() > durable_through_.load()) {
+    if (active_->sync_data().ok()) advance_durable(written_through_.load());
+  }
 }
 
 // ---------------------------------------------------------------- recovery
@@ -156,6 +192,7 @@ Status Log::open_newest(const LogScan& scan) {
     AIOPS_TRY(create_segment());
   }
   durable_through_.store(next_sequence_ - 1, std::memory_order_release);
+  written_through_.store(next_sequence_ - 1, std::memory_order_release);
   return {};
 }
 
@@ -163,8 +200,18 @@ Status Log::open_newest(const LogScan& scan) {
 
 Result<Appended> Log::append(const AppendRequest& request) {
   Waiter waiter;
-  append_async(request, waiter);
-  return waiter.wait();
+  Pending& p = waiter.pending;
+  if (request.payload.size() > UINT32_MAX) {
+    return Error(Errc::invalid_argument, "log append: payload of " + std::to_string(request.payload.size()) +
+                                             " bytes is larger than a record can hold");
+  }
+  p.header = {0, 0, request.client, request.volume, request.offset, static_cast<uint32_t>(request.payload.size())};
+  p.payload = request.payload;
+  p.payload_hash = request.payload_hash ? *request.payload_hash : checksum64(request.payload);
+  p.durable = request.durability == Durability::durable;
+  p.done = &waiter;
+  push(&p);
+  return waiter.wait(*this);
 }
 
 void Log::append_async(const AppendRequest& request, AppendCompletion& done) {
@@ -173,148 +220,171 @@ void Log::append_async(const AppendRequest& request, AppendCompletion& done) {
                                                     " bytes is larger than a record can hold"));
     return;
   }
-  Pending p;
-  p.header.client = request.client;
-  p.header.volume = request.volume;
-  p.header.offset = request.offset;
-  p.header.length = static_cast<uint32_t>(request.payload.size());
-  p.payload = request.payload;
-  p.payload_hash = request.payload_hash ? *request.payload_hash : checksum64(request.payload);
-  p.durable = request.durability == Durability::durable;
-  p.done = &done;
-  enqueue(std::move(p));
+  auto* p = new Pending;
+  p->header = {0, 0, request.client, request.volume, request.offset, static_cast<uint32_t>(request.payload.size())};
+  p->payload = request.payload;
+  p->payload_hash = request.payload_hash ? *request.payload_hash : checksum64(request.payload);
+  p->durable = request.durability == Durability::durable;
+  p->owned = true;
+  p->done = &done;
+  push(p);
 }
 
 Status Log::sync() {
   Waiter waiter;
-  Pending p;
-  p.barrier = true;
-  p.durable = true;
-  p.done = &waiter;
-  enqueue(std::move(p));
-  return waiter.wait().status();
+  waiter.pending.barrier = true;
+  waiter.pending.durable = true;
+  waiter.pending.done = &waiter;
+  push(&waiter.pending);
+  return waiter.wait(*this).status();
 }
 
-void Log::enqueue(Pending pending) {
-  std::optional<Error> refused;
-  bool wake = false;
-  {
-    std::lock_guard lock(mu_);
-    if (failure_) {
-      refused = *failure_;
-    } else if (stopping_) {
-      refused = Error(Errc::log_failed, "log " + dir_.string() + " is closing");
-    } else {
-      uint64_t before = queued_bytes_;
-      queued_bytes_ += pending.bytes();
-      queue_.push_back(std::move(pending));
-      // Wake the committer when it waits for work, or when it waits for a
-      // batch to fill and this record filled it.
-      wake = committer_idle_ && (queue_.size() == 1 || (before < options_.group_commit_bytes &&
-                                                       queued_bytes_ >= options_.group_commit_bytes));
-    }
-  }
-  if (refused) {
-    pending.done->complete(*refused);
+void Log::push(Pending* p) {
+  if (failed_.load(std::memory_order_acquire)) {
+    AppendCompletion* done = p->done;
+    if (p->owned) delete p;
+    done->complete(*failure());
     return;
   }
-  if (wake) wake_committer_.notify_one();
+  Pending* old = intake_.load(std::memory_order_relaxed);
+  do {
+    p->next = old;
+  } while (!intake_.compare_exchange_weak(old, p, std::memory_order_seq_cst, std::memory_order_relaxed));
+  uint32_t count = intake_count_.fetch_add(1, std::memory_order_seq_cst) + 1;
+  // The committer sleeps only on an empty stack (or while it waits for a
+  // batch to fill): the push that ends that state wakes it.
+  if ((old == nullptr || count == wake_at_count_.load(std::memory_order_relaxed)) &&
+      committer_asleep_.exchange(0, std::memory_order_seq_cst) == 1)
+    futex_wake(committer_asleep_);
+}
+
+void Log::take(std::vector<Pending*>& batch) {
+  Pending* list = intake_.exchange(nullptr, std::memory_order_seq_cst);
+  size_t first = batch.size();
+  for (; list != nullptr; list = list->next) batch.push_back(list);
+  intake_count_.fetch_sub(static_cast<uint32_t>(batch.size() - first), std::memory_order_relaxed);
+  std::reverse(batch.begin() + static_cast<long>(first), batch.end());  // the stack is newest first
+}
+
+void Log::sleep_until_work() {
+  wake_at_count_.store(1, std::memory_order_relaxed);
+  committer_asleep_.store(1, std::memory_order_seq_cst);
+  // Re-check after announcing the sleep: a push that came before the
+  // announcement did not wake us.
+  if (intake_.load(std::memory_order_seq_cst) != nullptr || stopping_.load(std::memory_order_seq_cst)) {
+    committer_asleep_.store(0, std::memory_order_relaxed);
+    return;
+  }
+  while (committer_asleep_.load(std::memory_order_acquire) == 1) futex_wait(committer_asleep_, 1);
+}
+
+void Log::fill(std::vector<Pending*>& batch, size_t expect) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + options_.group_commit_delay;
+  uint64_t bytes = 0;
+  for (const Pending* p : batch) bytes += p->bytes();
+  while (batch.size() < expect && bytes < options_.group_commit_bytes && !stopping_.load()) {
+    auto left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) break;
+    uint32_t missing = static_cast<uint32_t>(expect - batch.size());
+    if (intake_count_.load(std::memory_order_seq_cst) < missing) {
+      wake_at_count_.store(missing, std::memory_order_relaxed);
+      committer_asleep_.store(1, std::memory_order_seq_cst);
+      if (intake_count_.load(std::memory_order_seq_cst) < missing) {
+        timespec ts = to_timespec(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+        futex_wait(committer_asleep_, 1, &ts);
+      }
+      committer_asleep_.store(0, std::memory_order_relaxed);
+      continue;
+    }
+    size_t before = batch.size();
+    take(batch);
+    for (size_t i = before; i < batch.size(); ++i) bytes += batch[i]->bytes();
+  }
+  take(batch);
 }
 
 void Log::commit_loop() {
-  std::vector<Pending> batch;
+  pthread_setname_np(pthread_self(), "aiops-log");
+  std::vector<Pending*> batch;
+  size_t expect = 0;
   while (true) {
-    {
-      std::unique_lock lock(mu_);
-      committer_idle_ = true;
-      wake_committer_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) break;  // stopping, and nothing left to commit
-      if (options_.group_commit_delay.count() > 0 && queued_bytes_ < options_.group_commit_bytes && !stopping_) {
-        wake_committer_.wait_for(lock, options_.group_commit_delay,
-                                 [&] { return queued_bytes_ >= options_.group_commit_bytes || stopping_; });
-      }
-      committer_idle_ = false;
-      uint64_t bytes = 0;
-      while (!queue_.empty()) {
-        uint64_t b = queue_.front().bytes();
-        if (!batch.empty() && bytes + b > options_.group_commit_bytes) break;
-        bytes += b;
-        queued_bytes_ -= b;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+    take(batch);
+    if (batch.empty()) {
+      if (stopping_.load(std::memory_order_seq_cst)) break;
+      sleep_until_work();
+      continue;
     }
+    bool needs_sync = std::any_of(batch.begin(), batch.end(), [](const Pending* p) { return p->durable; });
+    if (options_.group_commit_delay.count() > 0 && needs_sync && batch.size() < expect) fill(batch, expect);
     commit(batch);
+    expect = batch.size();
     batch.clear();
   }
-  // Clean shutdown: what was written becomes durable.
-  std::lock_guard lock(mu_);
-  if (!failure_ && unsynced_through_ != 0 && active_->sync_data().ok())
-    durable_through_.store(unsynced_through_, std::memory_order_release);
 }
 
-void Log::commit(std::vector<Pending>& batch) {
-  std::optional<Error> failed;
-  {
-    std::lock_guard lock(mu_);
-    failed = failure_;
-  }
-  bool need_sync = false;
+void Log::commit(std::vector<Pending*>& batch) {
+  std::optional<Error> error = failure();
   uint64_t syncs = 0;
-  Status s = failed ? Status(*failed) : write_batch(batch, need_sync);
-  if (s.ok() && need_sync && unsynced_through_ != 0) {
-    s = active_->sync_data();
+  // Write in chunks of at most group_commit_bytes, then one sync for all.
+  for (size_t start = 0; !error && start < batch.size();) {
+    size_t end = start;
+    uint64_t bytes = 0;
+    while (end < batch.size() && (end == start || bytes + batch[end]->bytes() <= options_.group_commit_bytes))
+      bytes += batch[end++]->bytes();
+    Status s = write_batch(std::span(batch).subspan(start, end - start));
+    if (!s.ok()) error = fail(s.error());
+    start = end;
+  }
+  bool need_sync = std::any_of(batch.begin(), batch.end(), [](const Pending* p) { return p->durable; });
+  uint64_t written = written_through_.load(std::memory_order_relaxed);
+  if (!error && need_sync && written > durable_through_.load(std::memory_order_relaxed)) {
+    Status s = active_->sync_data();
     ++syncs;
-    if (s.ok()) {
-      durable_through_.store(unsynced_through_, std::memory_order_release);
-      unsynced_through_ = 0;
+    if (s.ok()) advance_durable(written);
+    else error = fail(s.error());
+  }
+  if (!error) {
+    uint64_t records = 0, bytes = 0;
+    for (const Pending* p : batch) {
+      if (!p->barrier) ++records, bytes += p->payload.size();
     }
-  }
-  if (!s.ok()) {
-    fail(s.error());
-    std::optional<Error> why;
-    {
-      std::lock_guard lock(mu_);
-      why = failure_;
-    }
-    for (Pending& p : batch) p.done->complete(*why);
-    return;
-  }
-  uint64_t records = 0, bytes = 0;
-  for (Pending& p : batch) {
-    if (p.barrier) p.result.sequence = durable_through_.load(std::memory_order_relaxed);
-    else ++records, bytes += p.payload.size();
-  }
-  {
     std::lock_guard lock(mu_);
     stats_.records += records;
     stats_.payload_bytes += bytes;
     stats_.batches += 1;
     stats_.syncs += syncs;
   }
-  for (Pending& p : batch) p.done->complete(p.result);
+  for (Pending* p : batch) {
+    AppendCompletion* done = p->done;
+    if (!error && p->barrier) p->result.sequence = durable_through_.load(std::memory_order_relaxed);
+    Result<Appended> outcome = error ? Result<Appended>(*error) : Result<Appended>(p->result);
+    if (p->owned) delete p;
+    done->complete(outcome);
+  }
+  completions_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(completions_);
 }
 
-Status Log::write_batch(std::vector<Pending>& batch, bool& need_sync) {
+Status Log::write_batch(std::span<Pending* const> batch) {
   buffer_.clear();
   buffer_offset_ = write_offset_;
-  for (Pending& p : batch) {
-    need_sync = need_sync || p.durable;
-    if (p.barrier) continue;
+  for (Pending* p : batch) {
+    if (p->barrier) continue;
     uint64_t end = buffer_offset_ + buffer_.size();
-    if (end > segment_header_bytes && end + p.bytes() > options_.segment_bytes) {
+    if (end > segment_header_bytes && end + p->bytes() > options_.segment_bytes) {
       AIOPS_TRY(flush_buffer());
       AIOPS_TRY(create_segment());
       buffer_offset_ = write_offset_;
     }
-    p.header.sequence = next_sequence_++;
-    p.header.flags = p.durable ? record_flag_fua : 0;
-    p.result = {p.header.sequence, active_index_, buffer_offset_ + buffer_.size()};
+    p->header.sequence = next_sequence_++;
+    p->header.flags = p->durable ? record_flag_fua : 0;
+    p->result = {p->header.sequence, active_index_, buffer_offset_ + buffer_.size()};
     size_t at = buffer_.size();
-    buffer_.resize(at + record_header_bytes + p.payload.size());
-    encode_record_header(p.header, p.payload_hash, buffer_.data() + at);
-    if (!p.payload.empty())
-      std::memcpy(buffer_.data() + at + record_header_bytes, p.payload.data(), p.payload.size());
+    buffer_.resize(at + record_header_bytes + p->payload.size());
+    encode_record_header(p->header, p->payload_hash, buffer_.data() + at);
+    if (!p->payload.empty())
+      std::memcpy(buffer_.data() + at + record_header_bytes, p->payload.data(), p->payload.size());
   }
   return flush_buffer();
 }
@@ -323,7 +393,7 @@ Status Log::flush_buffer() {
   if (buffer_.empty()) return {};
   AIOPS_TRY(io::write_full(*active_, buffer_offset_, buffer_));
   write_offset_ = buffer_offset_ + buffer_.size();
-  unsynced_through_ = next_sequence_ - 1;
+  written_through_.store(next_sequence_ - 1, std::memory_order_release);
   buffer_.clear();
   buffer_offset_ = write_offset_;
   std::lock_guard lock(segments_mu_);
@@ -335,16 +405,16 @@ Status Log::flush_buffer() {
 Status Log::create_segment() {
   // The segment being left must be complete on disk before a newer one
   // exists: only the newest segment may have a torn tail.
-  if (active_ && unsynced_through_ != 0) {
+  uint64_t written = written_through_.load(std::memory_order_relaxed);
+  if (active_ && written > durable_through_.load(std::memory_order_relaxed)) {
     AIOPS_TRY(active_->sync_data());
-    durable_through_.store(unsynced_through_, std::memory_order_release);
-    unsynced_through_ = 0;
+    advance_durable(written);
     std::lock_guard lock(mu_);
     ++stats_.syncs;
   }
   uint64_t index = active_index_ + 1;
   std::filesystem::path path = dir_ / segment_file_name(index);
-  AIOPS_ASSIGN(auto file, fs_.open(path, {.create = true, .exclusive = true}));
+  AIOPS_ASSIGN(std::unique_ptr<io::File> file, fs_.open(path, {.create = true, .exclusive = true}));
   std::byte header[segment_header_bytes];
   encode_segment_header({index, next_sequence_, options_.generation}, header);
   AIOPS_TRY(io::write_full(*file, 0, header));
@@ -362,17 +432,19 @@ Status Log::create_segment() {
   return {};
 }
 
-void Log::fail(const Error& error) {
-  std::deque<Pending> orphans;
-  {
-    std::lock_guard lock(mu_);
-    if (!failure_)
-      failure_ = Error(Errc::log_failed, "log " + dir_.string() + " failed and refuses all appends until it is "
-                                         "reopened: " + error.message(), error.sys_errno());
-    orphans.swap(queue_);
-    queued_bytes_ = 0;
+void Log::advance_durable(uint64_t sequence) {
+  uint64_t cur = durable_through_.load(std::memory_order_relaxed);
+  while (cur < sequence && !durable_through_.compare_exchange_weak(cur, sequence, std::memory_order_release)) {
   }
-  for (Pending& p : orphans) p.done->complete(*failure());
+}
+
+Error Log::fail(const Error& error) {
+  std::lock_guard lock(mu_);
+  if (!failure_)
+    failure_ = Error(Errc::log_failed, "log " + dir_.string() + " failed and refuses all appends until it is "
+                                       "reopened: " + error.message(), error.sys_errno());
+  failed_.store(true, std::memory_order_release);
+  return *failure_;
 }
 
 // ---------------------------------------------------------------- queries

@@ -7,13 +7,18 @@
 //    the death of any process, not a power cut.
 //  * durable — the record is on stable storage (the batch was fdatasync'ed).
 //
-// Group commit: every record waiting when the committer is free goes into
-// the next batch, up to `group_commit_bytes`; if a batch is smaller than
-// that, the committer waits at most `group_commit_delay` for more. A batch
-// is one write at the end of the segment, then — if any member asked for
-// durable, or a sync() barrier is in it — one fdatasync. Every member of a
-// batch that is synced is acknowledged after the sync, so a failed sync
-// fails all of them.
+// Group commit: appenders hand records to one committer thread. It takes
+// every record waiting when it is free, writes them with one write at the
+// end of the newest segment (in chunks of at most `group_commit_bytes`) and,
+// if any of them asked for durable or a sync() barrier is among them, covers
+// them all with one fdatasync before it acknowledges them, in sequence
+// order. A failed sync therefore fails every member of its batch.
+//
+// Filling a batch: when the batch at hand needs an fdatasync and holds fewer
+// records than the previous one, the committer waits up to
+// `group_commit_delay` for that many. Under load the appenders it just
+// acknowledged are on their way back, and one fdatasync for all of them
+// costs little more than one for a few; a lone appender never waits.
 //
 // Failure: any failed write or fdatasync puts the log into the failed state
 // for good. Every waiting and every later append fails with Errc::log_failed
@@ -76,7 +81,7 @@ struct Appended {
   uint64_t file_offset = 0;  // offset of the record header in the segment
 };
 
-/// Receives the outcome of append_async, on the committer thread. It must be
+/// Receives the outcome of append_async, on the log's committer thread. It must be
 /// quick and must not call back into the log's blocking functions.
 class AppendCompletion {
  public:
@@ -100,8 +105,8 @@ struct RecoveryReport {
 struct LogStats {
   uint64_t records = 0;
   uint64_t payload_bytes = 0;
-  uint64_t batches = 0;
-  uint64_t syncs = 0;
+  uint64_t batches = 0;  // commit rounds (each at most one fdatasync)
+  uint64_t syncs = 0;    // fdatasync calls
   uint64_t segments_created = 0;
 };
 
@@ -156,12 +161,16 @@ class Log {
   Status recover();
   Status open_newest(const LogScan& scan);
   Status create_segment();
-  void enqueue(Pending pending);
+  void push(Pending* pending);
+  void take(std::vector<Pending*>& batch);
+  void sleep_until_work();
+  void fill(std::vector<Pending*>& batch, size_t expect);
   void commit_loop();
-  void commit(std::vector<Pending>& batch);
-  Status write_batch(std::vector<Pending>& batch, bool& need_sync);
+  void commit(std::vector<Pending*>& batch);
+  Status write_batch(std::span<Pending* const> batch);
   Status flush_buffer();
-  void fail(const Error& error);
+  void advance_durable(uint64_t sequence);
+  Error fail(const Error& error);
 
   io::FileSystem& fs_;
   const std::filesystem::path dir_;
@@ -172,23 +181,31 @@ class Log {
   // Owned by the committer thread after open().
   std::unique_ptr<io::File> active_;
   uint64_t active_index_ = 0;
-  uint64_t write_offset_ = 0;     // end of the active segment
+  uint64_t write_offset_ = 0;      // end of the active segment
   uint64_t next_sequence_ = 1;
-  uint64_t unsynced_through_ = 0; // highest sequence written but not synced, 0 = none
-  std::vector<std::byte> buffer_; // the batch being built
-  uint64_t buffer_offset_ = 0;    // where buffer_ goes in the active segment
+  std::vector<std::byte> buffer_;  // the batch being built
+  uint64_t buffer_offset_ = 0;     // where buffer_ goes in the active segment
 
   mutable std::mutex segments_mu_;
   std::vector<SegmentState> segments_;
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_committer_;
-  std::deque<Pending> queue_;
-  uint64_t queued_bytes_ = 0;
-  bool committer_idle_ = false;
-  bool stopping_ = false;
+  // Intake: appenders push onto a lock-free stack; the committer takes it
+  // whole. A mutex here made dozens of appenders queue up and sleep on it.
+  std::atomic<Pending*> intake_{nullptr};
+  std::atomic<uint32_t> intake_count_{0};     // records on the stack
+  std::atomic<uint32_t> committer_asleep_{0};  // futex word: 1 while it sleeps
+  std::atomic<uint32_t> wake_at_count_{1};     // wake it when the stack holds this many
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> failed_{false};
+  // Blocking appenders sleep on this counter; each commit round bumps it.
+  std::atomic<uint32_t> completions_{0};
+  std::atomic<uint32_t> sleepers_{0};
+
+  mutable std::mutex mu_;  // guards failure_ and stats_
   std::optional<Error> failure_;
   LogStats stats_;
+
+  std::atomic<uint64_t> written_through_{0};
   std::atomic<uint64_t> durable_through_{0};
 
   std::thread committer_;

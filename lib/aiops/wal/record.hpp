@@ -32,7 +32,7 @@
 // (a header that is, or is one bit away from, a valid one) from bytes that
 // never were a record (the unfinished tail a crash leaves). Hashing the
 // payload separately lets the payload hash be computed by the thread that
-// received the write (or taken from the wire), while the committer only
+// received the write (or taken from the wire), while the log's writer only
 // hashes 48 bytes per record once it has assigned the sequence number.
 //
 // A record is valid when magic, version and header_check match, no unknown
