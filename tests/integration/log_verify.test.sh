@@ -16,8 +16,9 @@ jq -e --argjson n "$writes" '.ok == true and .records == $n and (.findings | len
   || fail "verify --json on a clean log: $(cat "$TEST_TMP/out")"
 
 expect_exit 0 aiops log dump "$log" --json
-jq -e --argjson n "$writes" '(.records | length) == $n and .records[0].sequence == 1' "$TEST_TMP/out" >/dev/null \
-  || fail "dump --json does not list every record"
+jq -e --argjson n "$writes" '([.records[] | select(.marker | not)] | length) == $n and .records[0].sequence == 1
+       and .records[-1].marker' "$TEST_TMP/out" >/dev/null \
+  || fail "dump --json does not list every record and the closing marker"
 
 # A flipped byte inside record 2 of the first segment: records are
 # 48 + 4096 bytes after a 48-byte segment header, so record 2 starts at 4192.
@@ -34,14 +35,17 @@ expect_in "$TEST_TMP/out" "corrupt"
 expect_in "$TEST_TMP/out" "0000000000000001.wal at byte 4192"
 cp "$TEST_TMP/first.bak" "$first"
 
-# A truncated tail of the newest segment.
-newest=$(ls "$log"/*.wal | sort | tail -n 1)
-size=$(stat -c %s "$newest")
-truncate -s $((size - 100)) "$newest"
+# A truncated tail: cut the newest segment inside its last data record.
+expect_exit 0 aiops log dump "$log" --json
+last=$(jq -c '[.records[] | select(.marker | not)][-1]' "$TEST_TMP/out")
+newest="$log/$(printf '%016x.wal' "$(jq -r .segment <<<"$last")")"
+truncate -s $(( $(jq -r .file_offset <<<"$last") + 48 + 100 )) "$newest"
 expect_exit 1 aiops log verify "$log" --json
 jq -e '.findings | length == 1 and .[0].kind == "torn-tail"' "$TEST_TMP/out" >/dev/null \
   || fail "truncated tail not reported as torn-tail: $(cat "$TEST_TMP/out")"
 [[ $(jq -r .records "$TEST_TMP/out") -eq $((writes - 1)) ]] || fail "torn tail should lose exactly one record"
+expect_exit 1 aiops log verify "$log"
+expect_in "$TEST_TMP/out" "torn-tail"
 
 # Not a log directory at all.
 mkdir "$TEST_TMP/empty"

@@ -110,8 +110,8 @@ nlohmann::json record_json(const wal::ScannedRecord& r) {
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(checksum64(r.payload)));
   return {{"sequence", r.header.sequence}, {"segment", r.segment_index}, {"file_offset", r.file_offset},
           {"client", r.header.client},     {"volume", r.header.volume},  {"offset", r.header.offset},
-          {"length", r.header.length},     {"fua", (r.header.flags & wal::record_flag_fua) != 0},
-          {"payload_xxh3", hash}};
+          {"length", r.header.length},     {"fua", r.header.fua()},
+          {"marker", r.header.marker()},   {"payload_xxh3", hash}};
 }
 
 int run_dump(const LogOptions& opt) {
@@ -128,10 +128,13 @@ int run_dump(const LogOptions& opt) {
     };
   } else {
     so.visit = [&](const wal::ScannedRecord& r) {
-      std::cout << "seq " << r.header.sequence << "  segment " << r.segment_index << " @" << r.file_offset
-                << "  client " << r.header.client << "  volume " << r.header.volume << "  offset "
-                << r.header.offset << "  length " << r.header.length
-                << ((r.header.flags & wal::record_flag_fua) != 0 ? "  fua" : "") << "\n";
+      std::cout << "seq " << r.header.sequence << "  segment " << r.segment_index << " @" << r.file_offset;
+      if (r.header.marker()) {
+        std::cout << "  marker (everything before it was synced)\n";
+        return;
+      }
+      std::cout << "  client " << r.header.client << "  volume " << r.header.volume << "  offset " << r.header.offset
+                << "  length " << r.header.length << (r.header.fua() ? "  fua" : "") << "\n";
     };
   }
   wal::LogScan scan = need(wal::scan_log(io::posix_file_system(), dir, so));

@@ -3,7 +3,9 @@
 // log asks to tell bit rot (corruption, to be reported) from the leftovers of
 // an unfinished write (a torn tail, to be dropped). See wal/segment.hpp.
 
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 namespace aiops {
@@ -20,6 +22,19 @@ template <class Predicate>
     if (ok) return true;
   }
   return false;
+}
+
+/// True when a stored little-endian check value differs from
+/// the computed one by a single flipped bit — unless a write torn inside the
+/// field explains it just as well: a torn write leaves the field's last bytes
+/// zero, so a difference in a byte from which on the stored value is all zero
+/// is not counted.
+[[nodiscard]] inline bool one_bit_flip_of(uint64_t stored, uint64_t computed) {
+  const uint64_t diff = stored ^ computed;
+  if (std::popcount(diff) != 1) return false;
+  const unsigned byte = static_cast<unsigned>(std::countr_zero(diff)) / 8;
+  const uint64_t from_byte_on = byte == 0 ? stored : stored >> (8 * byte);
+  return from_byte_on != 0;
 }
 
 }  // namespace aiops

@@ -16,7 +16,7 @@ Result<CheckpointResult> checkpoint(Log& log, VolumeWriter& volumes) {
     std::optional<Error> failed;
     ScanOptions so;
     so.visit = [&](const ScannedRecord& r) {
-      if (failed || r.header.sequence <= applied || r.header.sequence > target) return;
+      if (failed || r.header.marker() || r.header.sequence <= applied || r.header.sequence > target) return;
       Status s = volumes.write(r.header.volume, r.header.offset, r.payload);
       if (!s.ok()) {
         failed = s.error().with_context("checkpoint of record " + std::to_string(r.header.sequence));

@@ -28,6 +28,16 @@ void futex_wake_all(std::atomic<uint32_t>& word) {
   ::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
 }
 
+Status zero_range(io::File& file, uint64_t from, uint64_t to) {
+  std::vector<std::byte> zeros(static_cast<size_t>(std::min<uint64_t>(to - from, 1 << 20)));
+  for (uint64_t off = from; off < to;) {
+    auto chunk = std::span(zeros).first(static_cast<size_t>(std::min<uint64_t>(zeros.size(), to - off)));
+    AIOPS_TRY(io::write_full(file, off, chunk));
+    off += chunk.size();
+  }
+  return {};
+}
+
 timespec to_timespec(std::chrono::nanoseconds d) {
   return {static_cast<time_t>(d.count() / 1'000'000'000), static_cast<long>(d.count() % 1'000'000'000)};
 }
@@ -40,12 +50,13 @@ struct Log::Pending {
   std::span<const std::byte> payload;
   uint64_t payload_hash = 0;
   bool durable = false;
-  bool barrier = false;  // sync(): no record, only asks for an fdatasync
+  bool barrier = false;  // sync(): a marker record (if needed) and an fdatasync
+  bool seal = false;     // with barrier: write the marker even if nothing needs it
   bool owned = false;    // allocated by append_async; the committer deletes it
   AppendCompletion* done = nullptr;
   Appended result;
 
-  [[nodiscard]] uint64_t bytes() const { return barrier ? 0 : record_header_bytes + payload.size(); }
+  [[nodiscard]] uint64_t bytes() const { return record_header_bytes + payload.size(); }
 };
 
 // Completion of the blocking calls. The committer only sets `done_`; after
@@ -87,23 +98,33 @@ Result<std::unique_ptr<Log>> Log::open(io::FileSystem& fs, const std::filesystem
   AIOPS_TRY(io::create_directories(fs, dir));
   AIOPS_ASSIGN(log->lock_, fs.lock(dir / "LOCK"));
   AIOPS_TRY(log->recover());
+  // Protect what recovery found: a marker after it lets a later reader tell
+  // damage to these records from a torn tail.
+  if (!log->last_is_marker_) AIOPS_TRY(log->seal());
   log->committer_ = std::thread(&Log::commit_loop, log.get());
+  if (options.preallocation == Preallocation::background) {
+    log->prealloc_wanted_ = true;
+    log->preallocator_ = std::thread(&Log::preallocate_loop, log.get());
+  }
   return log;
 }
 
 Log::~Log() {
-  stopping_.store(true, std::memory_order_seq_cst);
-  if (committer_asleep_.exchange(0, std::memory_order_seq_cst) == 1) futex_wake(committer_asleep_);
-  if (committer_.joinable()) committer_.join();
-  // Clean shutdown: what was written becomes durable.
-  if (!failed_.load() && active_ && written_through_.load() > durable_through_.load()) {
-    if (active_->sync_data().ok()) advance_durable(written_through_.load());
+  {
+    std::lock_guard lock(prealloc_mu_);
+    stopping_.store(true, std::memory_order_seq_cst);
   }
+  prealloc_cv_.notify_all();
+  if (committer_asleep_.exchange(0, std::memory_order_seq_cst) == 1) futex_wake(committer_asleep_);
+  if (committer_.joinable()) committer_.join();  // it seals the log as its last act
+  if (preallocator_.joinable()) preallocator_.join();
 }
 
 // ---------------------------------------------------------------- recovery
 
 Status Log::recover() {
+  AIOPS_ASSIGN(bool stale, fs_.exists(dir_ / preallocated_file_name));
+  if (stale) AIOPS_TRY(fs_.remove(dir_ / preallocated_file_name));
   AIOPS_ASSIGN(LogScan scan, scan_log(fs_, dir_, {}));
   {
     // New segments continue the numbering even when every old one goes.
@@ -129,10 +150,18 @@ Status Log::recover() {
       if (s.index > cut.segment_index || (s.index == cut.segment_index && cut.offset < segment_header_bytes)) break;
       if (s.index == cut.segment_index) {
         AIOPS_ASSIGN(auto file, fs_.open(s.path, {}));
-        AIOPS_TRY(file->truncate(cut.offset));
+        if (cut.kind == Finding::Kind::torn_tail) {
+          // Zero the leftovers, keeping the file's size (and preallocation):
+          // stale bytes must never resurface behind newer records.
+          AIOPS_TRY(zero_range(*file, cut.offset, s.junk_end));
+          recovery_.bytes_dropped += s.junk_end - cut.offset;
+        } else {
+          AIOPS_TRY(file->truncate(cut.offset));
+          recovery_.bytes_dropped += s.file_bytes - cut.offset;
+          s.file_bytes = cut.offset;
+        }
         AIOPS_TRY(file->sync_data());
-        recovery_.bytes_dropped += s.file_bytes - cut.offset;
-        s.file_bytes = s.valid_end = cut.offset;
+        s.valid_end = cut.offset;
       }
       kept.push_back(s);
     }
@@ -185,6 +214,8 @@ Status Log::open_newest(const LogScan& scan) {
     AIOPS_ASSIGN(active_, fs_.open(newest.path, {}));
     active_index_ = newest.index;
     write_offset_ = newest.valid_end;
+    last_is_marker_ = newest.records == 0 || newest.ends_with_marker;
+    unsynced_since_fua_ = !last_is_marker_;
     // What a dead predecessor wrote (page cache) becomes durable now, so
     // everything recovered is durable from the start.
     AIOPS_TRY(active_->sync_data());
@@ -321,6 +352,25 @@ void Log::commit_loop() {
     expect = batch.size();
     batch.clear();
   }
+  // A clean close ends the log with a marker (and makes everything durable).
+  if (!failed_.load() && !last_is_marker_) {
+    Status s = seal();
+    if (!s.ok()) fail(s.error());
+  }
+}
+
+Status Log::seal() {
+  Pending marker;
+  marker.barrier = true;
+  marker.durable = true;
+  marker.seal = true;
+  Pending* one[] = {&marker};
+  AIOPS_TRY(write_batch(one));
+  AIOPS_TRY(active_->sync_data());
+  advance_durable(written_through_.load(std::memory_order_relaxed));
+  std::lock_guard lock(mu_);
+  ++stats_.syncs;
+  return {};
 }
 
 void Log::commit(std::vector<Pending*>& batch) {
@@ -336,7 +386,7 @@ void Log::commit(std::vector<Pending*>& batch) {
     if (!s.ok()) error = fail(s.error());
     start = end;
   }
-  bool need_sync = std::any_of(batch.begin(), batch.end(), [](const Pending* p) { return p->durable; });
+  const bool need_sync = std::any_of(batch.begin(), batch.end(), [](const Pending* p) { return p->durable; });
   uint64_t written = written_through_.load(std::memory_order_relaxed);
   if (!error && need_sync && written > durable_through_.load(std::memory_order_relaxed)) {
     Status s = active_->sync_data();
@@ -367,10 +417,12 @@ void Log::commit(std::vector<Pending*>& batch) {
 }
 
 Status Log::write_batch(std::span<Pending* const> batch) {
+  static const uint64_t empty_hash = checksum64(std::span<const std::byte>());
   buffer_.clear();
   buffer_offset_ = write_offset_;
   for (Pending* p : batch) {
-    if (p->barrier) continue;
+    // A barrier needs a marker only if something unprotected came before.
+    if (p->barrier && !(p->seal || unsynced_since_fua_)) continue;
     uint64_t end = buffer_offset_ + buffer_.size();
     if (end > segment_header_bytes && end + p->bytes() > options_.segment_bytes) {
       AIOPS_TRY(flush_buffer());
@@ -379,6 +431,12 @@ Status Log::write_batch(std::span<Pending* const> batch) {
     }
     p->header.sequence = next_sequence_++;
     p->header.flags = p->durable ? record_flag_fua : 0;
+    if (p->barrier) {
+      p->header.flags |= record_flag_marker;
+      p->payload_hash = empty_hash;
+    }
+    unsynced_since_fua_ = !p->durable;
+    last_is_marker_ = p->barrier;
     p->result = {p->header.sequence, active_index_, buffer_offset_ + buffer_.size()};
     size_t at = buffer_.size();
     buffer_.resize(at + record_header_bytes + p->payload.size());
@@ -403,23 +461,33 @@ Status Log::flush_buffer() {
 }
 
 Status Log::create_segment() {
-  // The segment being left must be complete on disk before a newer one
-  // exists: only the newest segment may have a torn tail.
-  uint64_t written = written_through_.load(std::memory_order_relaxed);
-  if (active_ && written > durable_through_.load(std::memory_order_relaxed)) {
+  // The segment being left must be complete on disk, and end with its last
+  // record, before a newer one exists (wal/segment.hpp).
+  if (active_) {
+    AIOPS_TRY(active_->truncate(write_offset_));
     AIOPS_TRY(active_->sync_data());
-    advance_durable(written);
+    advance_durable(written_through_.load(std::memory_order_relaxed));
     std::lock_guard lock(mu_);
     ++stats_.syncs;
   }
   uint64_t index = active_index_ + 1;
   std::filesystem::path path = dir_ / segment_file_name(index);
-  AIOPS_ASSIGN(std::unique_ptr<io::File> file, fs_.open(path, {.create = true, .exclusive = true}));
   std::byte header[segment_header_bytes];
   encode_segment_header({index, next_sequence_, options_.generation}, header);
-  AIOPS_TRY(io::write_full(*file, 0, header));
-  AIOPS_TRY(file->sync_data());
-  AIOPS_TRY(fs_.sync_directory(dir_));
+  AIOPS_ASSIGN(bool preallocated, take_preallocated(path));
+  std::unique_ptr<io::File> file;
+  if (preallocated) {
+    // Named and durable already; the header becomes durable with the first
+    // sync of its records. A crash before that leaves a newest segment
+    // without a header, which recovery removes.
+    AIOPS_ASSIGN(file, fs_.open(path, {}));
+    AIOPS_TRY(io::write_full(*file, 0, header));
+  } else {
+    AIOPS_ASSIGN(file, fs_.open(path, {.create = true, .exclusive = true}));
+    AIOPS_TRY(io::write_full(*file, 0, header));
+    AIOPS_TRY(file->sync_data());
+    AIOPS_TRY(fs_.sync_directory(dir_));
+  }
   active_ = std::move(file);
   active_index_ = index;
   write_offset_ = segment_header_bytes;
@@ -430,6 +498,61 @@ Status Log::create_segment() {
   std::lock_guard lock(mu_);
   ++stats_.segments_created;
   return {};
+}
+
+// Moves a zero-filled file into place as `target`; false when there is none
+// ready (background) or preallocation is off.
+Result<bool> Log::take_preallocated(const std::filesystem::path& target) {
+  const std::filesystem::path tmp = dir_ / preallocated_file_name;
+  switch (options_.preallocation) {
+    case Preallocation::none: return false;
+    case Preallocation::inline_: AIOPS_TRY(preallocate()); break;
+    case Preallocation::background: {
+      std::lock_guard lock(prealloc_mu_);
+      if (!prealloc_ready_) return false;
+      break;
+    }
+  }
+  AIOPS_TRY(fs_.rename(tmp, target));
+  AIOPS_TRY(fs_.sync_directory(dir_));
+  if (options_.preallocation == Preallocation::background) {
+    {
+      std::lock_guard lock(prealloc_mu_);
+      prealloc_ready_ = false;
+      prealloc_wanted_ = true;
+    }
+    prealloc_cv_.notify_one();
+  }
+  return true;
+}
+
+// Creates the temporary file full size and zero-filled, and syncs it, so
+// that writing into it later changes no metadata.
+Status Log::preallocate() {
+  const std::filesystem::path tmp = dir_ / preallocated_file_name;
+  AIOPS_ASSIGN(bool stale, fs_.exists(tmp));
+  if (stale) AIOPS_TRY(fs_.remove(tmp));
+  AIOPS_ASSIGN(auto file, fs_.open(tmp, {.create = true, .exclusive = true}));
+  AIOPS_TRY(zero_range(*file, 0, options_.segment_bytes));
+  return file->sync_data();
+}
+
+void Log::preallocate_loop() {
+  pthread_setname_np(pthread_self(), "aiops-log-prep");
+  while (true) {
+    {
+      std::unique_lock lock(prealloc_mu_);
+      prealloc_cv_.wait(lock, [&] { return stopping_.load() || (prealloc_wanted_ && !prealloc_ready_); });
+      if (stopping_.load()) return;
+      prealloc_wanted_ = false;
+    }
+    Status s = preallocate();
+    std::lock_guard lock(prealloc_mu_);
+    // On failure the committer falls back to segments that grow; the error
+    // stays visible in prealloc_error_.
+    if (s.ok()) prealloc_ready_ = true;
+    else prealloc_error_ = s.error();
+  }
 }
 
 void Log::advance_durable(uint64_t sequence) {

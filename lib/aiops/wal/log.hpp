@@ -27,6 +27,11 @@
 // "fsyncgate" lesson); the way out is to reopen the log, whose recovery
 // finds what really is on disk.
 //
+// Markers: sync() appends a marker record (unless nothing was written since
+// the last record that was synced), and closing the log appends one as its
+// last act, so that a reader can tell damage to synced records from the
+// unfinished end a crash leaves (wal/segment.hpp).
+//
 // Ownership: one process appends at a time. open() takes an exclusive lock on
 // <dir>/LOCK and fails with Errc::busy when another holder has it.
 //
@@ -56,8 +61,19 @@ namespace aiops::wal {
 
 enum class Durability : uint8_t { written, durable };
 
+/// The zero-filled file that becomes the next segment (wal/segment.hpp).
+inline constexpr const char* preallocated_file_name = "next-segment.tmp";
+
+/// How new segments get their space (see wal/segment.hpp).
+enum class Preallocation : uint8_t {
+  background,  // a helper thread zero-fills the next segment ahead of time
+  inline_,     // zero-filled when needed, by the committer (deterministic; tests)
+  none,        // segments grow with each append (each fdatasync also writes metadata)
+};
+
 struct LogOptions {
   uint64_t segment_bytes = 64ull << 20;
+  Preallocation preallocation = Preallocation::background;
   uint64_t group_commit_bytes = 1ull << 20;
   std::chrono::nanoseconds group_commit_delay{0};
   uint64_t generation = 0;  // written into segment headers created by this owner
@@ -161,6 +177,10 @@ class Log {
   Status recover();
   Status open_newest(const LogScan& scan);
   Status create_segment();
+  Result<bool> take_preallocated(const std::filesystem::path& target);
+  void preallocate_loop();
+  Status preallocate();
+  Status seal();
   void push(Pending* pending);
   void take(std::vector<Pending*>& batch);
   void sleep_until_work();
@@ -185,6 +205,17 @@ class Log {
   uint64_t next_sequence_ = 1;
   std::vector<std::byte> buffer_;  // the batch being built
   uint64_t buffer_offset_ = 0;     // where buffer_ goes in the active segment
+  bool unsynced_since_fua_ = false;  // a record without FUA was written after the last FUA one
+  bool last_is_marker_ = true;       // the newest record is a marker (or there is none)
+
+  // The next segment's space, zero-filled ahead of time under a temporary
+  // name (Preallocation::background: by preallocator_).
+  std::mutex prealloc_mu_;
+  std::condition_variable prealloc_cv_;
+  bool prealloc_ready_ = false;
+  bool prealloc_wanted_ = false;
+  std::optional<Error> prealloc_error_;
+  std::thread preallocator_;
 
   mutable std::mutex segments_mu_;
   std::vector<SegmentState> segments_;

@@ -41,8 +41,9 @@ Result<LogScan> scan_log(io::FileSystem& fs, const std::filesystem::path& dir, c
                    .limit = UINT64_MAX,
                    .visit = options.visit};
     AIOPS_ASSIGN(SegmentScan scan, scan_segment(*file, indices[i], so));
-    SegmentSummary s{indices[i], path, scan.header.has_value(), scan.header ? scan.header->first_sequence : 0,
-                     scan.next_sequence, scan.records, scan.file_bytes, scan.valid_end};
+    SegmentSummary s{indices[i],      path,         scan.header.has_value(), scan.header ? scan.header->first_sequence : 0,
+                     scan.next_sequence, scan.records, scan.file_bytes,     scan.valid_end,
+                     scan.junk_end,   scan.ends_with_marker};
     if (i == 0 && s.header_ok && s.first_sequence > log.applied_through + 1) {
       scan.findings.insert(scan.findings.begin(),
                            {Finding::Kind::corrupt, path, indices[i], 0,

@@ -22,6 +22,8 @@ struct SegmentSummary {
   uint64_t records = 0;
   uint64_t file_bytes = 0;
   uint64_t valid_end = 0;
+  uint64_t junk_end = 0;          // end of a torn tail's non-zero bytes
+  bool ends_with_marker = false;  // its last valid record is a marker
 };
 
 struct LogScan {

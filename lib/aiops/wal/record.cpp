@@ -26,20 +26,19 @@ uint64_t record_checksum_of(const std::byte* bytes, uint64_t payload_hash) noexc
 
 bool check_ok(const std::byte* bytes) noexcept { return load_le<uint32_t>(bytes + 36) == header_check_of(bytes); }
 
-// Is this header within reach of a valid one? Restoring magic and version, or
-// flipping any single bit of bytes 0..39, must make header_check match. Bytes
-// a crash left behind (zeros, garbage, half a page) pass with probability
-// about 2^-23; a record hit by a flipped bit or byte passes always.
-bool repairable(const std::byte* bytes) {
-  std::byte copy[40];
+// A header that flipping one bit makes valid was hit by bit rot. What a crash
+// leaves behind (zeros, garbage, the first bytes of a header followed by
+// zeros) is one bit away from a valid header with probability about 2^-24.
+// Note what is NOT taken as damage: a right magic and version with a wrong
+// check — that is exactly what a header torn after its first bytes looks like.
+bool one_bit_from_valid_header(const std::byte* bytes) {
+  if (one_bit_flip_of(load_le<uint32_t>(bytes + 36), header_check_of(bytes))) return true;
+  std::byte copy[checked_bytes];
   std::memcpy(copy, bytes, sizeof copy);
-  store_le<uint32_t>(copy, record_magic);
-  if (check_ok(copy)) return true;
-  store_le<uint16_t>(copy + 4, record_version);
-  if (check_ok(copy)) return true;
-  if (std::popcount(load_le<uint32_t>(bytes + 36) ^ header_check_of(bytes)) == 1) return true;
-  std::memcpy(copy, bytes, sizeof copy);
-  return one_bit_from_valid(std::span(copy, checked_bytes), [&](std::span<std::byte>) { return check_ok(copy); });
+  const uint32_t stored = load_le<uint32_t>(bytes + 36);
+  return one_bit_from_valid(std::span(copy), [&](std::span<std::byte> c) {
+    return static_cast<uint32_t>(checksum64(c.data(), checked_bytes)) == stored;
+  });
 }
 
 }  // namespace
@@ -61,13 +60,10 @@ DecodedHeader decode_record_header(const std::byte* bytes) {
   DecodedHeader d;
   uint32_t magic = load_le<uint32_t>(bytes);
   uint16_t version = load_le<uint16_t>(bytes + 4);
-  bool looks_like_record = magic == record_magic && version == record_version;
   if (!check_ok(bytes)) {
-    if (looks_like_record || repairable(bytes)) {
+    if (one_bit_from_valid_header(bytes)) {
       d.verdict = HeaderVerdict::damaged;
-      d.problem = magic != record_magic       ? "record header damaged (bad magic)"
-                  : version != record_version ? "record header damaged (bad version " + std::to_string(version) + ")"
-                                              : "record header check mismatch";
+      d.problem = "record header damaged (one bit flipped)";
     } else {
       d.problem = "not a record";
     }
@@ -98,12 +94,21 @@ DecodedHeader decode_record_header(const std::byte* bytes) {
   d.header.volume = load_le<uint32_t>(bytes + 20);
   d.header.offset = load_le<uint64_t>(bytes + 24);
   d.header.length = load_le<uint32_t>(bytes + 32);
+  if (d.header.marker() && (d.header.length != 0 || !d.header.fua())) {
+    d.verdict = HeaderVerdict::damaged;
+    d.problem = "marker record with a payload or without FUA";
+    return d;
+  }
   d.verdict = HeaderVerdict::valid;
   return d;
 }
 
 bool record_checksum_matches(const std::byte* bytes, uint64_t payload_hash) noexcept {
   return load_le<uint64_t>(bytes + 40) == record_checksum_of(bytes, payload_hash);
+}
+
+bool record_checksum_one_bit_off(const std::byte* bytes, uint64_t payload_hash) noexcept {
+  return one_bit_flip_of(load_le<uint64_t>(bytes + 40), record_checksum_of(bytes, payload_hash));
 }
 
 }  // namespace aiops::wal

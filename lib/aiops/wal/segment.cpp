@@ -49,16 +49,12 @@ struct HeaderCheck {
   std::string problem;
 };
 
-// As for records (record.cpp): a header that restoring the magic or flipping
-// one bit makes valid is damage; anything else is what an interrupted
-// creation leaves behind.
+// As for records (record.cpp): a header that flipping one bit makes valid
+// was hit by bit rot; anything else is what an interrupted creation leaves.
 bool segment_header_repairable(const std::byte* b) {
   const uint64_t stored = load_le<uint64_t>(b + 40);
-  if (std::popcount(stored ^ checksum64(b, 40)) == 1) return true;
+  if (one_bit_flip_of(stored, checksum64(b, 40))) return true;
   std::byte copy[40];
-  std::memcpy(copy, b, sizeof copy);
-  std::memcpy(copy, segment_magic, 8);
-  if (checksum64(copy, 40) == stored) return true;
   std::memcpy(copy, b, sizeof copy);
   return one_bit_from_valid(std::span(copy), [&](std::span<std::byte> c) { return checksum64(c.data(), 40) == stored; });
 }
@@ -67,7 +63,7 @@ HeaderCheck check_segment_header(const std::byte* b, uint64_t index) {
   HeaderCheck c;
   bool magic_ok = std::memcmp(b, segment_magic, 8) == 0;
   if (load_le<uint64_t>(b + 40) != checksum64(b, 40)) {
-    c.verdict = (magic_ok || segment_header_repairable(b)) ? HeaderVerdict::damaged : HeaderVerdict::not_a_record;
+    c.verdict = segment_header_repairable(b) ? HeaderVerdict::damaged : HeaderVerdict::not_a_record;
     c.problem = c.verdict == HeaderVerdict::not_a_record ? "segment header is not a segment header"
                 : magic_ok                                ? "segment header checksum mismatch"
                                                           : "segment header damaged (bad magic)";
@@ -98,18 +94,23 @@ class Scanner {
   Status run(SegmentScan& scan);
 
  private:
+  struct Found {
+    uint64_t offset;
+    uint64_t sequence;
+  };
+
   void report(Finding::Kind kind, uint64_t offset, std::string reason) {
     if (out_->findings.empty()) stopped_at_ = offset;
     out_->findings.push_back({kind, file_.path(), index_, offset, std::move(reason)});
   }
-  // Damage at `offset` that is a torn tail only in the newest segment.
-  void tail(uint64_t offset, std::string reason) {
-    if (!opt_.newest) reason += " (only the newest segment may end unfinished)";
-    report(opt_.newest ? Finding::Kind::torn_tail : Finding::Kind::corrupt, offset, std::move(reason));
-  }
-  Result<bool> scan_record();  // false: stop
-  Result<std::optional<uint64_t>> find_next_record(uint64_t from);
-  Result<bool> all_zero(uint64_t from);
+  Result<bool> scan_record();                            // false: stop
+  // `skip`: where the record at pos ends and its sequence, when its header
+  // is valid (so a keep_going scan can step over it).
+  Result<bool> at_invalid(uint64_t pos, std::string problem, std::optional<Found> skip = {});
+  Result<bool> corrupt(uint64_t pos, std::string problem, std::optional<Found> skip = {});
+  Result<std::optional<Found>> next_valid(uint64_t from, bool need_fua);
+  Result<std::optional<uint64_t>> valid_record_at(uint64_t pos);  // its end, when intact
+  Result<uint64_t> end_of_nonzero(uint64_t from);
 
   io::File& file_;
   uint64_t index_;
@@ -125,17 +126,22 @@ class Scanner {
 Status Scanner::run(SegmentScan& scan) {
   out_ = &scan;
   if (end_ < segment_header_bytes) {
-    tail(0, "segment header cut short (" + std::to_string(end_) + " of 48 bytes)");
+    report(opt_.newest ? Finding::Kind::torn_tail : Finding::Kind::corrupt, 0,
+           "segment header cut short (" + std::to_string(end_) + " of 48 bytes)");
     return {};
   }
   AIOPS_ASSIGN(const std::byte* b, reader_.view(0, segment_header_bytes));
   HeaderCheck hc = check_segment_header(b, index_);
-  if (hc.verdict == HeaderVerdict::not_a_record) {
-    tail(0, hc.problem + " (unfinished segment creation)");
-    return {};
-  }
-  if (hc.verdict == HeaderVerdict::damaged) {
-    report(Finding::Kind::corrupt, 0, hc.problem);
+  if (hc.verdict != HeaderVerdict::valid) {
+    // A header that is not one (and no synced record after it) is the
+    // leftover of a crash while the segment was being created.
+    bool torn = opt_.newest && hc.verdict == HeaderVerdict::not_a_record;
+    if (torn) {
+      AIOPS_ASSIGN(std::optional<Found> synced, next_valid(segment_header_bytes, /*need_fua=*/true));
+      torn = !synced;
+    }
+    report(torn ? Finding::Kind::torn_tail : Finding::Kind::corrupt, 0,
+           torn ? hc.problem + " (unfinished segment creation)" : hc.problem);
     return {};
   }
   scan.header = hc.header;
@@ -163,85 +169,124 @@ Status Scanner::run(SegmentScan& scan) {
 }
 
 Result<bool> Scanner::scan_record() {
-  uint64_t pos = pos_;
-  if (end_ - pos < record_header_bytes) {
-    tail(pos, "record header cut short (" + std::to_string(end_ - pos) + " bytes before the end of the file)");
-    return false;
-  }
+  const uint64_t pos = pos_;
+  if (end_ - pos < record_header_bytes)
+    return at_invalid(pos, "record header cut short (" + std::to_string(end_ - pos) + " bytes before the end of the file)");
   AIOPS_ASSIGN(const std::byte* hb, reader_.view(pos, record_header_bytes));
   DecodedHeader d = decode_record_header(hb);
-  if (d.verdict == HeaderVerdict::valid) {
-    const RecordHeader& h = d.header;
-    uint64_t rec_end = pos + record_header_bytes + h.length;
-    if (rec_end > end_) {
-      tail(pos, "record " + std::to_string(h.sequence) + " of " + std::to_string(h.length) + " bytes runs " +
-                    std::to_string(rec_end - end_) + " bytes past the end of the file");
-      return false;
-    }
-    RecordHeaderBytes header_copy;
-    std::memcpy(header_copy.data(), hb, record_header_bytes);
-    AIOPS_ASSIGN(const std::byte* payload, reader_.view(pos + record_header_bytes, h.length));
-    bool sum_ok = record_checksum_matches(header_copy.data(), checksum64(payload, h.length));
-    bool seq_ok = h.sequence == expected_;
-    if (!sum_ok || !seq_ok) {
-      report(Finding::Kind::corrupt, pos,
-             !sum_ok ? "checksum mismatch in record " + std::to_string(h.sequence) + " (" + std::to_string(h.length) +
-                           " bytes)"
-                     : "record has sequence " + std::to_string(h.sequence) + " where " + std::to_string(expected_) +
-                           " was expected");
-      if (!opt_.keep_going) return false;
-      pos_ = rec_end;
-      expected_ = h.sequence + 1;
-      return true;
-    }
-    if (opt_.visit) opt_.visit({h, index_, pos, std::span(payload, h.length)});
-    ++out_->records;
-    pos_ = rec_end;
-    expected_ = h.sequence + 1;
-    return true;
+  if (d.verdict == HeaderVerdict::damaged) return corrupt(pos, d.problem);
+  if (d.verdict == HeaderVerdict::not_a_record) return at_invalid(pos, "bytes that are not a record");
+  const RecordHeader& h = d.header;
+  const uint64_t rec_end = pos + record_header_bytes + h.length;
+  if (rec_end > end_)
+    return at_invalid(pos, "record " + std::to_string(h.sequence) + " of " + std::to_string(h.length) +
+                               " bytes runs " + std::to_string(rec_end - end_) + " bytes past the end of the file");
+  RecordHeaderBytes header_copy;
+  std::memcpy(header_copy.data(), hb, record_header_bytes);
+  AIOPS_ASSIGN(const std::byte* payload, reader_.view(pos + record_header_bytes, h.length));
+  const uint64_t payload_hash = checksum64(payload, h.length);
+  if (!record_checksum_matches(header_copy.data(), payload_hash)) {
+    std::string problem = "checksum mismatch in record " + std::to_string(h.sequence) + " (" +
+                          std::to_string(h.length) + " bytes)";
+    const Found skip{rec_end, h.sequence};
+    if (record_checksum_one_bit_off(header_copy.data(), payload_hash))
+      return corrupt(pos, problem + ": one bit of the stored checksum flipped", skip);
+    return at_invalid(pos, problem, skip);
   }
-  std::string problem = d.problem;
-  AIOPS_ASSIGN(std::optional<uint64_t> next, find_next_record(pos + 1));
-  if (d.verdict == HeaderVerdict::damaged || next) {
-    if (d.verdict == HeaderVerdict::not_a_record)
-      problem = std::to_string(*next - pos) + " bytes that are not a record, followed by a record at byte " +
-                std::to_string(*next);
-    report(Finding::Kind::corrupt, pos, problem);
-    if (!opt_.keep_going || !next) return false;
-    pos_ = *next;
-    AIOPS_ASSIGN(const std::byte* nb, reader_.view(pos_, record_header_bytes));
-    expected_ = decode_record_header(nb).header.sequence;
-    return true;
-  }
-  AIOPS_ASSIGN(bool zeros, all_zero(pos));
-  tail(pos, std::to_string(end_ - pos) + (zeros ? " zero bytes" : " bytes that are not a record") +
-                " after the last record");
+  if (h.sequence != expected_)
+    return at_invalid(pos, "record has sequence " + std::to_string(h.sequence) + " where " +
+                               std::to_string(expected_) + " was expected", Found{rec_end, h.sequence});
+  if (opt_.visit) opt_.visit({h, index_, pos, std::span(payload, h.length)});
+  ++(h.marker() ? out_->markers : out_->records);
+  if (stopped_at_ == UINT64_MAX) out_->ends_with_marker = h.marker();
+  pos_ = rec_end;
+  expected_ = h.sequence + 1;
+  return true;
+}
+
+// The expected record is not at `pos`: decide between the clean end, a torn
+// tail and corruption (the rules in segment.hpp).
+Result<bool> Scanner::at_invalid(uint64_t pos, std::string problem, std::optional<Found> skip) {
+  if (!opt_.newest) return corrupt(pos, std::move(problem), skip);
+  AIOPS_ASSIGN(uint64_t junk_end, end_of_nonzero(pos));
+  if (junk_end == pos) return false;  // zeros to the end: the clean end of the log
+  AIOPS_ASSIGN(std::optional<Found> synced, next_valid(pos + 1, /*need_fua=*/true));
+  if (synced)
+    return corrupt(pos, problem + ", in front of record " + std::to_string(synced->sequence) + " at byte " +
+                            std::to_string(synced->offset) + " which was synced", skip);
+  out_->junk_end = junk_end;
+  report(Finding::Kind::torn_tail, pos,
+         problem + ": the unfinished end of the log (" + std::to_string(junk_end - pos) + " bytes)");
   return false;
 }
 
-Result<std::optional<uint64_t>> Scanner::find_next_record(uint64_t from) {
-  // Window by window, with an overlap of one header so no position is missed.
+Result<bool> Scanner::corrupt(uint64_t pos, std::string problem, std::optional<Found> skip) {
+  report(Finding::Kind::corrupt, pos, std::move(problem));
+  if (!opt_.keep_going) return false;
+  if (skip) {
+    pos_ = skip->offset;  // here: where the damaged record ends
+    expected_ = skip->sequence + 1;
+    return true;
+  }
+  AIOPS_ASSIGN(std::optional<Found> next, next_valid(pos + 1, /*need_fua=*/false));
+  if (!next) return false;
+  pos_ = next->offset;
+  expected_ = next->sequence;
+  return true;
+}
+
+// The first intact record at or after `from` (with a sequence not below the
+// expected one, and flagged FUA if asked), found by trying every offset.
+Result<std::optional<Scanner::Found>> Scanner::next_valid(uint64_t from, bool need_fua) {
   for (uint64_t start = from; start + record_header_bytes <= end_;) {
     size_t len = static_cast<size_t>(std::min<uint64_t>(read_chunk_bytes, end_ - start));
     AIOPS_ASSIGN(const std::byte* w, reader_.view(start, len));
     for (size_t i = 0; i + record_header_bytes <= len; ++i) {
       if (load_le<uint32_t>(w + i) != record_magic) continue;
-      if (decode_record_header(w + i).verdict == HeaderVerdict::valid) return std::optional<uint64_t>(start + i);
+      DecodedHeader d = decode_record_header(w + i);
+      if (d.verdict != HeaderVerdict::valid || d.header.sequence < expected_) continue;
+      if (need_fua && !d.header.fua()) continue;
+      const uint64_t at = start + i;
+      const uint64_t sequence = d.header.sequence;
+      AIOPS_ASSIGN(std::optional<uint64_t> intact, valid_record_at(at));
+      if (intact) return std::optional<Found>(Found{at, sequence});
+      AIOPS_ASSIGN(w, reader_.view(start, len));  // valid_record_at moved the window
     }
     if (start + len >= end_) break;
     start += len - record_header_bytes + 1;
   }
-  return std::optional<uint64_t>();
+  return std::optional<Found>();
 }
 
-Result<bool> Scanner::all_zero(uint64_t from) {
+Result<std::optional<uint64_t>> Scanner::valid_record_at(uint64_t pos) {
+  AIOPS_ASSIGN(const std::byte* hb, reader_.view(pos, record_header_bytes));
+  DecodedHeader d = decode_record_header(hb);
+  if (d.verdict != HeaderVerdict::valid) return std::optional<uint64_t>();
+  uint64_t rec_end = pos + record_header_bytes + d.header.length;
+  if (rec_end > end_) return std::optional<uint64_t>();
+  RecordHeaderBytes header_copy;
+  std::memcpy(header_copy.data(), hb, record_header_bytes);
+  AIOPS_ASSIGN(const std::byte* payload, reader_.view(pos + record_header_bytes, d.header.length));
+  if (!record_checksum_matches(header_copy.data(), checksum64(payload, d.header.length)))
+    return std::optional<uint64_t>();
+  return std::optional<uint64_t>(rec_end);
+}
+
+// One past the last non-zero byte at or after `from`; `from` when all are zero.
+Result<uint64_t> Scanner::end_of_nonzero(uint64_t from) {
+  uint64_t last = from;
   for (uint64_t off = from; off < end_;) {
     size_t len = static_cast<size_t>(std::min<uint64_t>(read_chunk_bytes, end_ - off));
     AIOPS_ASSIGN(const std::byte* w, reader_.view(off, len));
-    if (std::any_of(w, w + len, [](std::byte b) { return b != std::byte{0}; })) return false;
+    for (size_t i = len; i-- > 0;) {
+      if (w[i] != std::byte{0}) {
+        last = off + i + 1;
+        break;
+      }
+    }
     off += len;
   }
-  return true;
+  return last;
 }
 
 }  // namespace

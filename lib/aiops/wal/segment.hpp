@@ -22,35 +22,44 @@
 //       32     8 generation      generation of the log owner that created it
 //       40     8 checksum        XXH3-64 over bytes 0..39
 //
+// Files. The newest segment is normally preallocated: created full size and
+// filled with zeros before it is used (under a temporary name, then renamed
+// into place), so that an fdatasync after an append writes only the data and
+// no file-size or block-allocation metadata. Records follow the header back
+// to back; after the last one come zeros. When the writer moves on to a new
+// segment it first cuts the old one to the end of its last record and
+// fdatasyncs it, so every older segment is complete and ends exactly at the
+// end of its last record.
+//
 // Rules a reader applies, and why:
 //  * Records follow each other without gaps: the first has first_sequence,
 //    each next one the previous sequence + 1, and the first record of the
 //    next segment continues the count.
-//  * Only the newest segment can end in a torn tail. The writer fdatasyncs
-//    a segment before it creates the next one, so every older segment is
-//    complete and ends exactly at the end of its last record.
-//  * In the newest segment, whatever follows the last valid record is a
-//    torn tail — the unfinished write of a crash, dropped on recovery — when
-//    it is (a) shorter than a record header, (b) a valid header whose
-//    payload runs past the end of the file, or (c) bytes that are not a
-//    record (record.hpp: not even one bit away from a valid header) and are
-//    not followed by any valid record. The writer appends each batch with
-//    one write at the end of the file, so after a process crash the file is
-//    exactly what was written and only the last write can be unfinished.
-//    After a power loss the kernel may have written later pages back before
-//    earlier ones, leaving a hole in front of records that were never
-//    synced; the reader cannot tell that hole from damage to synced data and
-//    reports it as corruption rather than guess (salvage keeps what precedes
-//    it).
-//  * Everything else is corruption, reported with segment, byte offset and
-//    reason: a damaged header, a checksum mismatch, a wrong sequence number,
-//    a newer segment that does not continue the count, bytes after the end
-//    of an older segment, a bad segment header. Corruption is never dropped
-//    silently: opening the log refuses it unless asked to salvage.
-//  * A newest segment whose header itself is torn (a crash while it was
-//    being created) holds no record and is treated as a torn tail at 0.
-// A limit of this scheme: damage that destroys the header of the very last
-// record beyond one bit looks like (c) and is dropped as a torn tail.
+//  * Older segments must hold exactly valid records up to the end of the
+//    file. Anything else there is corruption.
+//  * In the newest segment, at the first spot P where no valid record with
+//    the expected sequence starts:
+//    - zeros up to the end of the file: the clean end of the log;
+//    - a header one bit away from valid, or a stored checksum one bit away
+//      from the right one: corruption (bit rot);
+//    - anything else is the unfinished write of a crash — a torn tail,
+//      dropped (zeroed) on recovery — unless a valid record flagged FUA (a
+//      durable write, or a marker) comes later in the segment. A FUA record
+//      was acknowledged only after an fdatasync that covered everything
+//      before it, so damage in front of one is corruption.
+//    Because a cleanly closed log ends with a marker, and sync() writes one
+//    too, damage anywhere before the last sync is found as corruption.
+//    Records after P that were never synced (no FUA after them) go with the
+//    torn tail: after a power cut the kernel may have written later pages
+//    back before earlier ones, and those records were never promised to
+//    survive one.
+//  * A newest segment whose header is not a header, with no FUA record
+//    after it, is what a crash while it was being created leaves: a torn
+//    tail at offset 0 (the segment goes).
+//  * Corruption is never dropped silently: opening the log refuses it
+//    unless asked to salvage, which cuts the log at the first corruption.
+// A limit of the scheme: the end of the log after the last sync cannot be
+// checked; damage there is indistinguishable from a crash and is dropped.
 
 #include <cstdint>
 #include <filesystem>
@@ -94,7 +103,8 @@ struct Finding {
 /// "log/0000000000000003.wal at byte 4096: payload checksum mismatch (record 77)"
 [[nodiscard]] std::string describe(const Finding& finding);
 
-/// A valid record as the scan delivers it.
+/// A valid record as the scan delivers it (markers included; see
+/// RecordHeader::marker()).
 struct ScannedRecord {
   RecordHeader header;
   uint64_t segment_index = 0;
@@ -115,7 +125,10 @@ struct SegmentScan {
   std::optional<SegmentHeader> header;  // nothing when the header is torn or damaged
   uint64_t file_bytes = 0;
   uint64_t valid_end = 0;       // end of the last valid record (0 when the header is bad)
-  uint64_t records = 0;
+  uint64_t records = 0;         // valid data records (markers not counted)
+  uint64_t markers = 0;
+  uint64_t junk_end = 0;        // with a torn tail: end of its last non-zero byte
+  bool ends_with_marker = false; // the last valid record (before any finding) is a marker
   uint64_t next_sequence = 0;   // sequence after the last valid record before any finding
   uint64_t end_sequence = 0;    // sequence after the last record the scan read (keep_going)
   std::vector<Finding> findings;

@@ -14,9 +14,19 @@
 
 namespace aiops::test {
 
-/// Appends records 1..n (payload_for(i), client i % 5, volume 1) to the log
-/// in `dir` and closes it.
-inline void write_log(const std::filesystem::path& dir, uint64_t n, wal::LogOptions options = {}) {
+/// Log options for tests: small segments, zero-filled by the committer (so
+/// the sequence of file operations is deterministic).
+inline wal::LogOptions small_log_options(uint64_t segment_bytes = 64 << 10) {
+  wal::LogOptions o;
+  o.segment_bytes = segment_bytes;
+  o.preallocation = wal::Preallocation::inline_;
+  return o;
+}
+
+/// Appends records 1..n (payload_for(i), client i % 5, volume 1, written
+/// acknowledgement) to a fresh log in `dir` and closes it; the close appends
+/// a marker, which takes sequence n + 1.
+inline void write_log(const std::filesystem::path& dir, uint64_t n, wal::LogOptions options = small_log_options()) {
   auto log = wal::Log::open(io::posix_file_system(), dir, options);
   REQUIRE(log.ok());
   for (uint64_t i = 1; i <= n; ++i) {
@@ -34,6 +44,7 @@ inline std::vector<std::pair<uint64_t, std::vector<std::byte>>> read_records(con
   std::vector<std::pair<uint64_t, std::vector<std::byte>>> out;
   wal::LogScanOptions opt;
   opt.visit = [&](const wal::ScannedRecord& r) {
+    if (r.header.marker()) return;
     out.emplace_back(r.header.sequence, std::vector<std::byte>(r.payload.begin(), r.payload.end()));
   };
   auto scan = wal::scan_log(io::posix_file_system(), dir, opt);
@@ -46,11 +57,12 @@ inline std::filesystem::path segment_path(const std::filesystem::path& dir, uint
   return dir / wal::segment_file_name(index);
 }
 
-/// Byte offsets where the records of one segment start, and its end.
+/// Byte offsets where the records (markers included) of one segment start,
+/// and the end of the last one; zeros after it are not records.
 inline std::vector<uint64_t> record_starts(const std::vector<std::byte>& segment) {
   std::vector<uint64_t> starts;
   uint64_t pos = wal::segment_header_bytes;
-  while (pos + wal::record_header_bytes <= segment.size()) {
+  while (pos + wal::record_header_bytes <= segment.size() && segment[pos] != std::byte{0}) {
     starts.push_back(pos);
     uint32_t len = 0;
     for (int i = 3; i >= 0; --i) len = len << 8 | static_cast<uint32_t>(segment[pos + 32 + i]);

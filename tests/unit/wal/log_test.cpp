@@ -13,17 +13,21 @@ using namespace aiops;
 using namespace aiops::wal;
 using test::TempDir;
 
-TEST_CASE("appends get consecutive sequence numbers that continue after reopening") {
+TEST_CASE("sequence numbers continue after reopening; closing adds one marker") {
   TempDir tmp;
-  test::write_log(tmp / "log", 10);
-  test::write_log(tmp / "log", 0);
-  auto log = Log::open(io::posix_file_system(), tmp / "log", {});
+  test::write_log(tmp / "log", 10);  // records 1..10, marker 11
+  {
+    auto idle = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options());
+    REQUIRE(idle.ok());  // opened and closed with nothing new: no second marker
+  }
+  auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options());
   REQUIRE(log.ok());
   CHECK(log.value()->recovery().records == 10);
+  CHECK(log.value()->recovery().next_sequence == 12);
   auto p = test::payload_for(11);
   auto r = log.value()->append({1, 1, 0, p, Durability::written, {}});
   REQUIRE(r.ok());
-  CHECK(r.value().sequence == 11);
+  CHECK(r.value().sequence == 12);
 }
 
 TEST_CASE("records read back with their exact payloads") {
@@ -147,11 +151,11 @@ TEST_CASE("a checkpoint applies records to the volume and removes applied segmen
   REQUIRE(before > 3);
   auto cp = checkpoint(*log, *vols);
   REQUIRE(cp.ok());
-  CHECK(cp.value().applied_through == 60);
+  CHECK(cp.value().applied_through == 61);  // 60 records and the marker of the checkpoint's sync
   CHECK(cp.value().records == 60);
   CHECK(cp.value().segments_removed == before - 1);
   CHECK(log->segments().size() == 1);
-  CHECK(read_checkpoint_file(io::posix_file_system(), tmp / "log").value() == 60);
+  CHECK(read_checkpoint_file(io::posix_file_system(), tmp / "log").value() == 61);
   for (auto& [off, p] : expected) {
     std::vector<std::byte> got(256);
     REQUIRE(vols->read(1, off, got).ok());
@@ -169,9 +173,10 @@ TEST_CASE("after a checkpoint, reopening replays nothing twice and keeps the cou
     REQUIRE(checkpoint(*log, *vols).ok());
     for (int i = 0; i < 3; ++i) REQUIRE(log->append({1, 1, 0, p, Durability::written, {}}).ok());
   }
+  // 1..10, the checkpoint's marker 11, 12..14, the closing marker 15.
   auto log = Log::open(io::posix_file_system(), tmp / "log", {}).value();
-  CHECK(log->recovery().applied_through == 10);
-  CHECK(log->recovery().next_sequence == 14);
+  CHECK(log->recovery().applied_through == 11);
+  CHECK(log->recovery().next_sequence == 16);
 }
 
 TEST_CASE("a checkpoint refuses records for an unknown volume and keeps them") {

@@ -56,14 +56,34 @@ TEST_CASE("a flipped bit in the stored checksum leaves the header valid and fail
   CHECK_FALSE(record_checksum_matches(b.data(), checksum64(payload)));
 }
 
-TEST_CASE("every flipped byte of a record header makes it damaged") {
+TEST_CASE("a flipped byte never leaves a valid header") {
   auto b = encoded(sample, test::payload_for(1, 4096));
   for (size_t i = 0; i < 40; ++i) {
     auto c = b;
     c[i] ^= std::byte{0xff};
     INFO("byte " << i);
-    CHECK(decode_record_header(c.data()).verdict == HeaderVerdict::damaged);
+    CHECK(decode_record_header(c.data()).verdict != HeaderVerdict::valid);
   }
+}
+
+TEST_CASE("a header torn after its first bytes is not taken for damage") {
+  auto b = encoded(sample, test::payload_for(1, 4096));
+  for (size_t keep = 0; keep < 36; ++keep) {
+    auto c = b;
+    std::fill(c.begin() + static_cast<long>(keep), c.end(), std::byte{0});
+    INFO("first " << keep << " bytes kept");
+    CHECK(decode_record_header(c.data()).verdict == HeaderVerdict::not_a_record);
+  }
+}
+
+TEST_CASE("a flipped bit in the stored checksum is recognised as such") {
+  auto payload = test::payload_for(3, 100);
+  auto b = encoded(sample, payload);
+  b[42] ^= std::byte{0x08};
+  CHECK_FALSE(record_checksum_matches(b.data(), checksum64(payload)));
+  CHECK(record_checksum_one_bit_off(b.data(), checksum64(payload)));
+  payload[7] ^= std::byte{1};
+  CHECK_FALSE(record_checksum_one_bit_off(b.data(), checksum64(payload)));
 }
 
 TEST_CASE("zeros and random bytes are not records") {
@@ -75,6 +95,15 @@ TEST_CASE("zeros and random bytes are not records") {
     for (auto& x : junk) x = static_cast<std::byte>(rng());
     CHECK(decode_record_header(junk.data()).verdict == HeaderVerdict::not_a_record);
   }
+}
+
+TEST_CASE("a marker must be empty and flagged FUA") {
+  RecordHeader h{record_flag_marker, 5, 0, 0, 0, 0};
+  CHECK(decode_record_header(encoded(h, {}).data()).verdict == HeaderVerdict::damaged);
+  h.flags |= record_flag_fua;
+  CHECK(decode_record_header(encoded(h, {}).data()).verdict == HeaderVerdict::valid);
+  h.length = 1;
+  CHECK(decode_record_header(encoded(h, {}).data()).verdict == HeaderVerdict::damaged);
 }
 
 TEST_CASE("unknown flags are damage") {
