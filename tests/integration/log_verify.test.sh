@@ -4,7 +4,8 @@
 . "$(dirname "$0")/functions.sh"
 
 log="$TEST_TMP/log"
-expect_exit 0 aiops bench log --dir "$log" --threads 4 --duration 1 --write-size 4096 --durable --segment-size 1MiB --json
+expect_exit 0 aiops bench log --dir "$log" --threads 4 --duration 1 --write-size 4096 --durable --segment-size 1MiB \
+  --keep-segments 0 --json
 writes=$(jq -r .writes "$TEST_TMP/out")
 [[ $writes -gt 0 ]] || fail "bench log wrote nothing"
 jq -e '.writes_per_s > 0 and .mb_per_s > 0 and .p99_us > 0' "$TEST_TMP/out" >/dev/null || fail "bench log JSON keys"

@@ -1,5 +1,7 @@
 #include "aiops/bench/log_bench.hpp"
 
+#include "aiops/wal/checkpoint_file.hpp"
+
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -51,12 +53,29 @@ void run_writer(wal::Log& log, const LogBenchOptions& opt, unsigned index, const
   }
 }
 
+// What a checkpointer that keeps up does, minus writing the volumes: mark
+// the records of all but the newest `keep` segments applied, and retire
+// those segments (they become spares).
+Status retire_old_segments(wal::Log& log, size_t keep) {
+  auto segs = log.segments();
+  if (segs.size() <= keep) return {};
+  const uint64_t through = std::min(segs[segs.size() - keep - 1].next_sequence - 1, log.durable_sequence());
+  AIOPS_TRY(wal::write_checkpoint_file(log.file_system(), log.dir(), through));
+  return log.remove_segments_through(through).status();
+}
+
 }  // namespace
 
 Result<LogBenchResult> run_log_bench(const LogBenchOptions& opt, const BenchProgress& progress) {
   if (opt.threads == 0) return Error(Errc::invalid_argument, "bench log: --threads must be at least 1");
   if (opt.write_size == 0) return Error(Errc::invalid_argument, "bench log: --write-size must be at least 1 byte");
-  AIOPS_ASSIGN(auto log, wal::Log::open(io::posix_file_system(), opt.dir, opt.log));
+  // Enough spare segments for the run to reach the point where retired
+  // segments are recycled, so no zero-fill competes with the measurement.
+  wal::LogOptions log_options = opt.log;
+  if (opt.keep_segments > 0)
+    log_options.spare_segments = std::max<unsigned>(log_options.spare_segments,
+                                                    static_cast<unsigned>(opt.keep_segments) + 2);
+  AIOPS_ASSIGN(auto log, wal::Log::open(io::posix_file_system(), opt.dir, log_options));
   std::vector<Worker> workers(opt.threads);
   std::vector<std::thread> threads;
   std::atomic<bool> go{false}, stop{false};
@@ -64,13 +83,29 @@ Result<LogBenchResult> run_log_bench(const LogBenchOptions& opt, const BenchProg
   for (unsigned i = 0; i < opt.threads; ++i)
     threads.emplace_back(run_writer, std::ref(*log), std::cref(opt), i, std::cref(go), std::cref(stop),
                          std::ref(total), std::ref(workers[i]));
+  // Like fio laying out its file before it measures, let the spare
+  // segments be allocated first; and, as a checkpointer that keeps up would,
+  // retire segments once more than a few are full, so they are recycled.
+  log->wait_for_spares(log_options.spare_segments, std::chrono::seconds(60));
   wal::LogStats before = log->stats();
   auto start = Clock::now();
   go.store(true, std::memory_order_release);
   auto deadline = start + std::chrono::duration_cast<Clock::duration>(opt.duration);
+  auto next_progress = start + std::chrono::seconds(1);
   while (Clock::now() < deadline) {
-    std::this_thread::sleep_until(std::min(deadline, Clock::now() + std::chrono::seconds(1)));
-    if (progress) progress(std::chrono::duration<double>(Clock::now() - start).count(), total.load());
+    std::this_thread::sleep_until(std::min(deadline, Clock::now() + std::chrono::milliseconds(50)));
+    if (opt.keep_segments > 0) {
+      Status s = retire_old_segments(*log, opt.keep_segments);
+      if (!s.ok()) {
+        stop.store(true);
+        for (auto& t : threads) t.join();
+        return s.error().with_context("bench log: retiring segments");
+      }
+    }
+    if (progress && Clock::now() >= next_progress) {
+      progress(std::chrono::duration<double>(Clock::now() - start).count(), total.load());
+      next_progress += std::chrono::seconds(1);
+    }
   }
   stop.store(true);
   for (auto& t : threads) t.join();

@@ -22,6 +22,7 @@ struct BenchLogOptions {
   std::string segment_size = "64MiB";
   std::string group_commit_bytes = "1MiB";
   std::string group_commit_delay = "0us";
+  size_t keep_segments = 4;
   bool json = false;
 };
 
@@ -112,6 +113,7 @@ int run_bench_log(const BenchLogOptions& opt) {
   if (!delay.ok())
     throw CommandFailed(Error(Errc::invalid_argument, "--group-commit-delay: " + delay.error().message()), exit_usage);
   o.log.group_commit_delay = delay.value();
+  o.keep_segments = opt.keep_segments;
 
   std::unique_ptr<ScratchDir> scratch;
   if (opt.dir.empty()) scratch = std::make_unique<ScratchDir>();
@@ -151,6 +153,10 @@ void add_bench_commands(CLI::App& app, Action& action) {
   log->add_option("--segment-size", o->segment_size, "Log segment size")->capture_default_str();
   log->add_option("--group-commit-bytes", o->group_commit_bytes, "Largest commit batch")->capture_default_str();
   log->add_option("--group-commit-delay", o->group_commit_delay, "How long a batch may wait to fill")
+      ->capture_default_str();
+  log->add_option("--keep-segments", o->keep_segments,
+                  "Retire all but this many newest segments during the run, as a checkpointer that keeps up "
+                  "would (their records are marked applied, not written to volumes); 0 keeps the whole log")
       ->capture_default_str();
   log->add_flag("--json", o->json, "Print the result as JSON");
   log->callback([&action, o] { action = [o] { return run_bench_log(*o); }; });

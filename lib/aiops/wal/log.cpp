@@ -24,9 +24,6 @@ void futex_wait(std::atomic<uint32_t>& word, uint32_t expected, const timespec* 
 
 void futex_wake(std::atomic<uint32_t>& word) { ::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0); }
 
-void futex_wake_all(std::atomic<uint32_t>& word) {
-  ::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
-}
 
 Status zero_range(io::File& file, uint64_t from, uint64_t to) {
   std::vector<std::byte> zeros(static_cast<size_t>(std::min<uint64_t>(to - from, 1 << 20)));
@@ -54,37 +51,63 @@ struct Log::Pending {
   bool seal = false;     // with barrier: write the marker even if nothing needs it
   bool owned = false;    // allocated by append_async; the committer deletes it
   AppendCompletion* done = nullptr;
+  Waiter* waiter = nullptr;  // the blocking call's completion, if it is one
   Appended result;
 
   [[nodiscard]] uint64_t bytes() const { return record_header_bytes + payload.size(); }
 };
 
-// Completion of the blocking calls. The committer only sets `done_`; after
-// a round of completions it wakes every sleeping waiter with one broadcast
-// on the log's completion counter (Log::commit). One FUTEX_WAKE for a whole
-// batch instead of one per appender: waking dozens of threads one by one
-// cost the committer more than the fdatasync did.
+// The futex words of the blocking appenders acknowledged in one commit
+// round, in order. The committer wakes the first two; each woken appender
+// wakes two more (i wakes 2i+2 and 2i+3). Waking a thread costs a few
+// microseconds in the kernel; done one by one by the committer, waking a
+// round of dozens cost it more than the fdatasync. Spread like this, the
+// work runs on all cores and the committer is free at once.
+//
+// Only addresses are kept: an appender may see its flag set and return (its
+// word gone) before anyone wakes it; a FUTEX_WAKE on such an address wakes at
+// most a spurious waiter, which every futex user re-checks for.
+struct Log::Round {
+  std::vector<Pending*> members;
+  std::shared_ptr<io::File> file;  // the segment the round's last records went to
+  uint64_t written_through = 0;    // highest sequence written when the round was
+  bool need_sync = false;
+  std::optional<Error> error;      // the write failed, or the log had failed
+};
+
+struct Log::WakeRound {
+  std::vector<std::atomic<uint32_t>*> words;
+
+  void wake_children_of(size_t i) const {
+    for (size_t c = 2 * i + 2; c <= 2 * i + 3 && c < words.size(); ++c) futex_wake(*words[c]);
+  }
+};
+
+// Completion of a blocking call (append(), sync()): the committer stores the
+// outcome and sets `done_`; see WakeRound for who wakes the thread.
 class Log::Waiter final : public AppendCompletion {
  public:
   Pending pending;
 
   void complete(const Result<Appended>& result) noexcept override {
     result_.emplace(result);
-    done_.store(1, std::memory_order_seq_cst);
+    done_.store(1, std::memory_order_release);
   }
-  Result<Appended> wait(Log& log) {
-    while (done_.load(std::memory_order_acquire) == 0) {
-      uint32_t round = log.completions_.load(std::memory_order_seq_cst);
-      log.sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      if (done_.load(std::memory_order_seq_cst) == 0) futex_wait(log.completions_, round);
-      log.sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  Result<Appended> wait() {
+    while (done_.load(std::memory_order_acquire) == 0) futex_wait(done_, 0);
+    if (round_) {  // none when the call was refused before it reached the committer
+      round_->wake_children_of(index_);
+      round_.reset();
     }
     return std::move(*result_);
   }
 
  private:
+  friend class Log;
   std::atomic<uint32_t> done_{0};
   std::optional<Result<Appended>> result_;
+  std::shared_ptr<const WakeRound> round_;  // set by the committer before done_
+  size_t index_ = 0;
 };
 
 Log::Log(io::FileSystem& fs, std::filesystem::path dir, const LogOptions& options)
@@ -101,30 +124,28 @@ Result<std::unique_ptr<Log>> Log::open(io::FileSystem& fs, const std::filesystem
   // Protect what recovery found: a marker after it lets a later reader tell
   // damage to these records from a torn tail.
   if (!log->last_is_marker_) AIOPS_TRY(log->seal());
+  log->syncer_ = std::thread(&Log::sync_loop, log.get());
   log->committer_ = std::thread(&Log::commit_loop, log.get());
-  if (options.preallocation == Preallocation::background) {
-    log->prealloc_wanted_ = true;
+  if (options.preallocation == Preallocation::background)
     log->preallocator_ = std::thread(&Log::preallocate_loop, log.get());
-  }
   return log;
 }
 
 Log::~Log() {
   {
-    std::lock_guard lock(prealloc_mu_);
+    std::lock_guard lock(spares_mu_);
     stopping_.store(true, std::memory_order_seq_cst);
   }
-  prealloc_cv_.notify_all();
+  spares_cv_.notify_all();
   if (committer_asleep_.exchange(0, std::memory_order_seq_cst) == 1) futex_wake(committer_asleep_);
-  if (committer_.joinable()) committer_.join();  // it seals the log as its last act
+  if (committer_.joinable()) committer_.join();  // it stops the syncer, then seals the log
   if (preallocator_.joinable()) preallocator_.join();
 }
 
 // ---------------------------------------------------------------- recovery
 
 Status Log::recover() {
-  AIOPS_ASSIGN(bool stale, fs_.exists(dir_ / preallocated_file_name));
-  if (stale) AIOPS_TRY(fs_.remove(dir_ / preallocated_file_name));
+  AIOPS_TRY(load_spares());
   AIOPS_ASSIGN(LogScan scan, scan_log(fs_, dir_, {}));
   {
     // New segments continue the numbering even when every old one goes.
@@ -241,8 +262,9 @@ Result<Appended> Log::append(const AppendRequest& request) {
   p.payload_hash = request.payload_hash ? *request.payload_hash : checksum64(request.payload);
   p.durable = request.durability == Durability::durable;
   p.done = &waiter;
+  p.waiter = &waiter;
   push(&p);
-  return waiter.wait(*this);
+  return waiter.wait();
 }
 
 void Log::append_async(const AppendRequest& request, AppendCompletion& done) {
@@ -266,8 +288,9 @@ Status Log::sync() {
   waiter.pending.barrier = true;
   waiter.pending.durable = true;
   waiter.pending.done = &waiter;
+  waiter.pending.waiter = &waiter;
   push(&waiter.pending);
-  return waiter.wait(*this).status();
+  return waiter.wait().status();
 }
 
 void Log::push(Pending* p) {
@@ -348,10 +371,16 @@ void Log::commit_loop() {
     }
     bool needs_sync = std::any_of(batch.begin(), batch.end(), [](const Pending* p) { return p->durable; });
     if (options_.group_commit_delay.count() > 0 && needs_sync && batch.size() < expect) fill(batch, expect);
-    commit(batch);
     expect = batch.size();
+    hand_to_syncer(write_round(std::move(batch)));
     batch.clear();
   }
+  {
+    std::lock_guard lock(handoff_mu_);
+    committer_done_ = true;
+  }
+  handoff_cv_.notify_one();
+  syncer_.join();
   // A clean close ends the log with a marker (and makes everything durable).
   if (!failed_.load() && !last_is_marker_) {
     Status s = seal();
@@ -373,47 +402,108 @@ Status Log::seal() {
   return {};
 }
 
-void Log::commit(std::vector<Pending*>& batch) {
-  std::optional<Error> error = failure();
-  uint64_t syncs = 0;
-  // Write in chunks of at most group_commit_bytes, then one sync for all.
-  for (size_t start = 0; !error && start < batch.size();) {
+// The committer's half of a round: assign sequence numbers and write, in
+// chunks of at most group_commit_bytes.
+Log::Round Log::write_round(std::vector<Pending*> batch) {
+  Round round;
+  round.members = std::move(batch);
+  round.error = failure();
+  for (size_t start = 0; !round.error && start < round.members.size();) {
     size_t end = start;
     uint64_t bytes = 0;
-    while (end < batch.size() && (end == start || bytes + batch[end]->bytes() <= options_.group_commit_bytes))
-      bytes += batch[end++]->bytes();
-    Status s = write_batch(std::span(batch).subspan(start, end - start));
-    if (!s.ok()) error = fail(s.error());
+    while (end < round.members.size() &&
+           (end == start || bytes + round.members[end]->bytes() <= options_.group_commit_bytes))
+      bytes += round.members[end++]->bytes();
+    Status s = write_batch(std::span(round.members).subspan(start, end - start));
+    if (!s.ok()) round.error = fail(s.error());
     start = end;
   }
-  const bool need_sync = std::any_of(batch.begin(), batch.end(), [](const Pending* p) { return p->durable; });
-  uint64_t written = written_through_.load(std::memory_order_relaxed);
-  if (!error && need_sync && written > durable_through_.load(std::memory_order_relaxed)) {
-    Status s = active_->sync_data();
+  round.file = active_;
+  round.written_through = written_through_.load(std::memory_order_relaxed);
+  round.need_sync = std::any_of(round.members.begin(), round.members.end(), [](const Pending* p) { return p->durable; });
+  return round;
+}
+
+void Log::hand_to_syncer(Round round) {
+  bool wake = false;
+  {
+    std::lock_guard lock(handoff_mu_);
+    handoff_.push_back(std::move(round));
+    wake = syncer_idle_;
+  }
+  if (wake) handoff_cv_.notify_one();
+}
+
+// The syncer's half: one fdatasync for every round written since its last
+// one (while it syncs, the committer writes the next), then the
+// acknowledgements, in sequence order.
+void Log::sync_loop() {
+  pthread_setname_np(pthread_self(), "aiops-log-sync");
+  std::vector<Round> rounds;
+  while (true) {
+    {
+      std::unique_lock lock(handoff_mu_);
+      syncer_idle_ = true;
+      handoff_cv_.wait(lock, [&] { return !handoff_.empty() || committer_done_; });
+      syncer_idle_ = false;
+      if (handoff_.empty()) return;
+      for (Round& r : handoff_) rounds.push_back(std::move(r));
+      handoff_.clear();
+    }
+    finish_rounds(rounds);
+    rounds.clear();
+  }
+}
+
+void Log::finish_rounds(std::vector<Round>& rounds) {
+  std::optional<Error> error;
+  bool need_sync = false;
+  for (const Round& r : rounds) {
+    if (r.error && !error) error = r.error;
+    // Rounds in a segment the committer has left were synced when it left.
+    need_sync = need_sync || (r.need_sync && r.written_through > durable_through_.load(std::memory_order_relaxed));
+  }
+  if (!error) error = failure();
+  uint64_t syncs = 0;
+  if (!error && need_sync) {
+    Status s = rounds.back().file->sync_data();
     ++syncs;
-    if (s.ok()) advance_durable(written);
+    if (s.ok()) advance_durable(rounds.back().written_through);
     else error = fail(s.error());
   }
-  if (!error) {
-    uint64_t records = 0, bytes = 0;
-    for (const Pending* p : batch) {
-      if (!p->barrier) ++records, bytes += p->payload.size();
+  auto wake = std::make_shared<WakeRound>();
+  uint64_t records = 0, bytes = 0;
+  for (Round& r : rounds) {
+    for (Pending* p : r.members) {
+      if (!error && !p->barrier) ++records, bytes += p->payload.size();
     }
+  }
+  if (!error) {
     std::lock_guard lock(mu_);
     stats_.records += records;
     stats_.payload_bytes += bytes;
-    stats_.batches += 1;
+    stats_.batches += rounds.size();
     stats_.syncs += syncs;
   }
-  for (Pending* p : batch) {
-    AppendCompletion* done = p->done;
-    if (!error && p->barrier) p->result.sequence = durable_through_.load(std::memory_order_relaxed);
-    Result<Appended> outcome = error ? Result<Appended>(*error) : Result<Appended>(p->result);
-    if (p->owned) delete p;
-    done->complete(outcome);
+  // The wake list is complete before any appender can see its flag and read it.
+  for (Round& r : rounds) {
+    for (Pending* p : r.members) {
+      if (p->waiter == nullptr) continue;
+      p->waiter->round_ = wake;
+      p->waiter->index_ = wake->words.size();
+      wake->words.push_back(&p->waiter->done_);
+    }
   }
-  completions_.fetch_add(1, std::memory_order_seq_cst);
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(completions_);
+  for (Round& r : rounds) {
+    for (Pending* p : r.members) {
+      if (!error && p->barrier) p->result.sequence = durable_through_.load(std::memory_order_relaxed);
+      Result<Appended> outcome = error ? Result<Appended>(*error) : Result<Appended>(p->result);
+      AppendCompletion* done = p->done;
+      if (p->owned) delete p;
+      done->complete(outcome);
+    }
+  }
+  for (size_t i = 0; i < 2 && i < wake->words.size(); ++i) futex_wake(*wake->words[i]);
 }
 
 Status Log::write_batch(std::span<Pending* const> batch) {
@@ -449,8 +539,13 @@ Status Log::write_batch(std::span<Pending* const> batch) {
 
 Status Log::flush_buffer() {
   if (buffer_.empty()) return {};
+  // The records, then the end mark in the same write (wal/segment.hpp); the
+  // next batch starts on top of the end mark.
+  const size_t records_bytes = buffer_.size();
+  buffer_.resize(records_bytes + end_mark_bytes);
+  std::memset(buffer_.data() + records_bytes, 0, end_mark_bytes);
   AIOPS_TRY(io::write_full(*active_, buffer_offset_, buffer_));
-  write_offset_ = buffer_offset_ + buffer_.size();
+  write_offset_ = buffer_offset_ + records_bytes;
   written_through_.store(next_sequence_ - 1, std::memory_order_release);
   buffer_.clear();
   buffer_offset_ = write_offset_;
@@ -461,10 +556,9 @@ Status Log::flush_buffer() {
 }
 
 Status Log::create_segment() {
-  // The segment being left must be complete on disk, and end with its last
-  // record, before a newer one exists (wal/segment.hpp).
+  // The segment being left must be complete on disk before a newer one
+  // exists: only the newest segment may have a torn tail.
   if (active_) {
-    AIOPS_TRY(active_->truncate(write_offset_));
     AIOPS_TRY(active_->sync_data());
     advance_durable(written_through_.load(std::memory_order_relaxed));
     std::lock_guard lock(mu_);
@@ -472,22 +566,21 @@ Status Log::create_segment() {
   }
   uint64_t index = active_index_ + 1;
   std::filesystem::path path = dir_ / segment_file_name(index);
-  std::byte header[segment_header_bytes];
+  std::byte header[segment_header_bytes + end_mark_bytes] = {};
   encode_segment_header({index, next_sequence_, options_.generation}, header);
-  AIOPS_ASSIGN(bool preallocated, take_preallocated(path));
-  std::unique_ptr<io::File> file;
-  if (preallocated) {
-    // Named and durable already; the header becomes durable with the first
-    // sync of its records. A crash before that leaves a newest segment
-    // without a header, which recovery removes.
-    AIOPS_ASSIGN(file, fs_.open(path, {}));
-    AIOPS_TRY(io::write_full(*file, 0, header));
-  } else {
-    AIOPS_ASSIGN(file, fs_.open(path, {.create = true, .exclusive = true}));
-    AIOPS_TRY(io::write_full(*file, 0, header));
-    AIOPS_TRY(file->sync_data());
-    AIOPS_TRY(fs_.sync_directory(dir_));
-  }
+  // Header and end mark are durable before the file has its segment name:
+  // a recycled spare still holds its old header, which must never be read
+  // under the new name.
+  AIOPS_ASSIGN(std::filesystem::path spare, take_spare());
+  const bool fresh = spare.empty();
+  const std::filesystem::path& where = fresh ? path : spare;
+  AIOPS_ASSIGN(std::unique_ptr<io::File> file, fs_.open(where, {.create = fresh, .exclusive = fresh}));
+  AIOPS_TRY(io::write_full(*file, 0, header));
+  AIOPS_TRY(file->sync_data());
+  if (!fresh) AIOPS_TRY(fs_.rename(spare, path));
+  AIOPS_TRY(fs_.sync_directory(dir_));
+  file.reset();
+  AIOPS_ASSIGN(file, fs_.open(path, {}));
   active_ = std::move(file);
   active_index_ = index;
   write_offset_ = segment_header_bytes;
@@ -500,59 +593,127 @@ Status Log::create_segment() {
   return {};
 }
 
-// Moves a zero-filled file into place as `target`; false when there is none
-// ready (background) or preallocation is off.
-Result<bool> Log::take_preallocated(const std::filesystem::path& target) {
-  const std::filesystem::path tmp = dir_ / preallocated_file_name;
-  switch (options_.preallocation) {
-    case Preallocation::none: return false;
-    case Preallocation::inline_: AIOPS_TRY(preallocate()); break;
-    case Preallocation::background: {
-      std::lock_guard lock(prealloc_mu_);
-      if (!prealloc_ready_) return false;
-      break;
-    }
+namespace {
+
+std::optional<uint64_t> spare_id(std::string_view name) {
+  if (!name.starts_with(spare_file_prefix) || !name.ends_with(spare_file_suffix)) return std::nullopt;
+  std::string_view digits = name.substr(spare_file_prefix.size(), name.size() - spare_file_prefix.size() -
+                                                                       spare_file_suffix.size());
+  if (digits.empty() || digits.size() > 18) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
   }
-  AIOPS_TRY(fs_.rename(tmp, target));
-  AIOPS_TRY(fs_.sync_directory(dir_));
-  if (options_.preallocation == Preallocation::background) {
-    {
-      std::lock_guard lock(prealloc_mu_);
-      prealloc_ready_ = false;
-      prealloc_wanted_ = true;
-    }
-    prealloc_cv_.notify_one();
-  }
-  return true;
+  return v;
 }
 
-// Creates the temporary file full size and zero-filled, and syncs it, so
-// that writing into it later changes no metadata.
+}  // namespace
+
+// Spares left by an earlier run are kept when they are full size; a smaller
+// one is a zero-fill that a crash interrupted.
+Status Log::load_spares() {
+  AIOPS_ASSIGN(auto names, fs_.list(dir_));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    auto id = spare_id(name);
+    if (!id) continue;
+    next_spare_id_ = std::max(next_spare_id_, *id + 1);
+    AIOPS_ASSIGN(auto file, fs_.open(dir_ / name, {.read_only = true}));
+    AIOPS_ASSIGN(uint64_t size, file->size());
+    if (size >= options_.segment_bytes) spares_.push_back(dir_ / name);
+    else AIOPS_TRY(fs_.remove(dir_ / name));
+  }
+  return {};
+}
+
+// Takes a spare file out of the pool; an empty path when there is none and
+// none is to be made now.
+Result<std::filesystem::path> Log::take_spare() {
+  // The first segment of a log being opened is zero-filled on the spot:
+  // the background preallocator is not running yet.
+  const bool fill_now = options_.preallocation == Preallocation::inline_ ||
+                        (options_.preallocation == Preallocation::background && !active_);
+  std::unique_lock lock(spares_mu_);
+  if (spares_.empty()) {
+    if (!fill_now) return std::filesystem::path();
+    lock.unlock();
+    AIOPS_TRY(preallocate());
+    lock.lock();
+  }
+  std::filesystem::path spare = spares_.front();
+  spares_.pop_front();
+  lock.unlock();
+  spares_cv_.notify_all();  // the preallocator refills the pool
+  return spare;
+}
+
+// A retired segment becomes a spare: its blocks are allocated, so reusing it
+// costs no zero-fill. Its old records stay behind the end mark.
+Status Log::recycle(const std::filesystem::path& segment) {
+  std::filesystem::path spare;
+  {
+    std::lock_guard lock(spares_mu_);
+    if (spares_.size() < 2 * static_cast<size_t>(options_.spare_segments))
+      spare = dir_ / (std::string(spare_file_prefix) + std::to_string(next_spare_id_++) + std::string(spare_file_suffix));
+  }
+  if (!spare.empty()) {
+    AIOPS_ASSIGN(auto file, fs_.open(segment, {.read_only = true}));
+    AIOPS_ASSIGN(uint64_t size, file->size());
+    if (size >= options_.segment_bytes) {
+      AIOPS_TRY(fs_.rename(segment, spare));
+      std::lock_guard lock(spares_mu_);
+      spares_.push_back(spare);
+      return {};
+    }
+  }
+  return fs_.remove(segment);
+}
+
+// Creates a full-size, zero-filled, synced spare, so that writing into it
+// later changes no metadata.
 Status Log::preallocate() {
-  const std::filesystem::path tmp = dir_ / preallocated_file_name;
-  AIOPS_ASSIGN(bool stale, fs_.exists(tmp));
-  if (stale) AIOPS_TRY(fs_.remove(tmp));
-  AIOPS_ASSIGN(auto file, fs_.open(tmp, {.create = true, .exclusive = true}));
+  std::filesystem::path spare;
+  {
+    std::lock_guard lock(spares_mu_);
+    spare = dir_ / (std::string(spare_file_prefix) + std::to_string(next_spare_id_++) + std::string(spare_file_suffix));
+  }
+  AIOPS_ASSIGN(auto file, fs_.open(spare, {.create = true, .exclusive = true}));
   AIOPS_TRY(zero_range(*file, 0, options_.segment_bytes));
-  return file->sync_data();
+  AIOPS_TRY(file->sync_data());
+  std::lock_guard lock(spares_mu_);
+  spares_.push_back(spare);
+  return {};
 }
 
 void Log::preallocate_loop() {
   pthread_setname_np(pthread_self(), "aiops-log-prep");
   while (true) {
     {
-      std::unique_lock lock(prealloc_mu_);
-      prealloc_cv_.wait(lock, [&] { return stopping_.load() || (prealloc_wanted_ && !prealloc_ready_); });
+      std::unique_lock lock(spares_mu_);
+      spares_cv_.wait(lock, [&] { return stopping_.load() || spares_.size() < options_.spare_segments; });
       if (stopping_.load()) return;
-      prealloc_wanted_ = false;
     }
     Status s = preallocate();
-    std::lock_guard lock(prealloc_mu_);
-    // On failure the committer falls back to segments that grow; the error
-    // stays visible in prealloc_error_.
-    if (s.ok()) prealloc_ready_ = true;
-    else prealloc_error_ = s.error();
+    if (!s.ok()) {
+      // Segments grow with their appends instead; the error stays visible.
+      std::lock_guard lock(spares_mu_);
+      prealloc_error_ = s.error();
+      return;
+    }
+    spares_cv_.notify_all();
   }
+}
+
+size_t Log::spare_count() const {
+  std::lock_guard lock(spares_mu_);
+  return spares_.size();
+}
+
+bool Log::wait_for_spares(size_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(spares_mu_);
+  return spares_cv_.wait_for(lock, timeout, [&] { return spares_.size() >= count || prealloc_error_.has_value(); }) &&
+         spares_.size() >= count;
 }
 
 void Log::advance_durable(uint64_t sequence) {
@@ -596,8 +757,11 @@ Result<uint64_t> Log::remove_segments_through(uint64_t sequence) {
       segments_.erase(segments_.begin());
     }
   }
-  for (uint64_t index : doomed) AIOPS_TRY(fs_.remove(dir_ / segment_file_name(index)));
-  if (!doomed.empty()) AIOPS_TRY(fs_.sync_directory(dir_));
+  for (uint64_t index : doomed) AIOPS_TRY(recycle(dir_ / segment_file_name(index)));
+  if (!doomed.empty()) {
+    AIOPS_TRY(fs_.sync_directory(dir_));
+    spares_cv_.notify_all();
+  }
   return static_cast<uint64_t>(doomed.size());
 }
 

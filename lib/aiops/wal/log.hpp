@@ -1,24 +1,26 @@
 #pragma once
-// The primary write log: many threads append records, one committer thread
-// writes them to the newest segment in batches (group commit), and each
-// append is acknowledged at the level it asked for:
+// The primary write log: many threads append records, a committer thread
+// writes them to the newest segment in batches and a syncer thread makes
+// them durable (group commit), and each append is acknowledged at the level
+// it asked for:
 //
 //  * written — the record is in the segment file (page cache). It survives
 //    the death of any process, not a power cut.
 //  * durable — the record is on stable storage (the batch was fdatasync'ed).
 //
-// Group commit: appenders hand records to one committer thread. It takes
-// every record waiting when it is free, writes them with one write at the
-// end of the newest segment (in chunks of at most `group_commit_bytes`) and,
-// if any of them asked for durable or a sync() barrier is among them, covers
-// them all with one fdatasync before it acknowledges them, in sequence
-// order. A failed sync therefore fails every member of its batch.
+// Group commit, in two stages that overlap:
+//  * the committer takes every record waiting when it is free, assigns
+//    sequence numbers and writes them with one write at the end of the
+//    newest segment (in chunks of at most `group_commit_bytes`);
+//  * the syncer takes every round written since its last one and, if any
+//    member asked for durable or a sync() barrier is among them, covers them
+//    all with one fdatasync; then it acknowledges them, in sequence order.
+// While one fdatasync runs, the next records are already being written, and
+// a failed sync fails every member of the rounds it covered.
 //
-// Filling a batch: when the batch at hand needs an fdatasync and holds fewer
-// records than the previous one, the committer waits up to
-// `group_commit_delay` for that many. Under load the appenders it just
-// acknowledged are on their way back, and one fdatasync for all of them
-// costs little more than one for a few; a lone appender never waits.
+// Filling a batch (off by default): with `group_commit_delay` > 0, when the
+// batch at hand needs an fdatasync and holds fewer records than the previous
+// one, the committer waits up to that long for as many.
 //
 // Failure: any failed write or fdatasync puts the log into the failed state
 // for good. Every waiting and every later append fails with Errc::log_failed
@@ -61,12 +63,15 @@ namespace aiops::wal {
 
 enum class Durability : uint8_t { written, durable };
 
-/// The zero-filled file that becomes the next segment (wal/segment.hpp).
-inline constexpr const char* preallocated_file_name = "next-segment.tmp";
+/// Spare segment files — recycled segments, or zero-filled new ones — wait
+/// under this name pattern ("spare-<n>.tmp") until a segment is needed.
+inline constexpr std::string_view spare_file_prefix = "spare-";
+inline constexpr std::string_view spare_file_suffix = ".tmp";
 
-/// How new segments get their space (see wal/segment.hpp).
+/// Where new segments get their space when no recycled one is spare (see
+/// wal/segment.hpp: allocated files make each fdatasync cheaper).
 enum class Preallocation : uint8_t {
-  background,  // a helper thread zero-fills the next segment ahead of time
+  background,  // a helper thread zero-fills spare segments ahead of time
   inline_,     // zero-filled when needed, by the committer (deterministic; tests)
   none,        // segments grow with each append (each fdatasync also writes metadata)
 };
@@ -74,6 +79,9 @@ enum class Preallocation : uint8_t {
 struct LogOptions {
   uint64_t segment_bytes = 64ull << 20;
   Preallocation preallocation = Preallocation::background;
+  /// Spare segment files kept ready (zero-filled ones; recycled segments
+  /// are kept up to twice as many).
+  unsigned spare_segments = 2;
   uint64_t group_commit_bytes = 1ull << 20;
   std::chrono::nanoseconds group_commit_delay{0};
   uint64_t generation = 0;  // written into segment headers created by this owner
@@ -97,7 +105,7 @@ struct Appended {
   uint64_t file_offset = 0;  // offset of the record header in the segment
 };
 
-/// Receives the outcome of append_async, on the log's committer thread. It must be
+/// Receives the outcome of append_async, on the log's syncer thread. It must be
 /// quick and must not call back into the log's blocking functions.
 class AppendCompletion {
  public:
@@ -142,14 +150,15 @@ class Log {
   /// I/O errors.
   [[nodiscard]] static Result<std::unique_ptr<Log>> open(io::FileSystem& fs, const std::filesystem::path& dir,
                                                          const LogOptions& options);
-  /// Commits what is queued, syncs, stops the committer, releases the lock.
+  /// Commits what is queued, seals the log with a marker, stops its threads,
+  /// releases the lock.
   ~Log();
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
 
   /// Appends and waits for the acknowledgement level requested.
   [[nodiscard]] Result<Appended> append(const AppendRequest& request);
-  /// Appends; `done` is told the outcome on the committer thread.
+  /// Appends; `done` is told the outcome on the syncer thread.
   void append_async(const AppendRequest& request, AppendCompletion& done);
   /// Barrier: returns once every record acknowledged before the call is durable.
   [[nodiscard]] Status sync();
@@ -165,19 +174,29 @@ class Log {
 
   /// The segments, oldest first (the last one is being appended to).
   [[nodiscard]] std::vector<SegmentState> segments() const;
-  /// Removes segments, other than the newest, whose records all have a
-  /// sequence <= `sequence` (they are applied to the volumes).
+  /// Retires segments, other than the newest, whose records all have a
+  /// sequence <= `sequence` (they are applied to the volumes): each becomes
+  /// a spare for a future segment, or is removed when there are enough.
   [[nodiscard]] Result<uint64_t> remove_segments_through(uint64_t sequence);
+  /// Spare segment files ready now.
+  [[nodiscard]] size_t spare_count() const;
+  /// Waits until `count` spares are ready (background preallocation) or the
+  /// timeout passes; for benchmarks that, like fio, lay out space first.
+  bool wait_for_spares(size_t count, std::chrono::milliseconds timeout) const;
 
  private:
   struct Pending;
+  struct Round;
+  struct WakeRound;
   class Waiter;
 
   Log(io::FileSystem& fs, std::filesystem::path dir, const LogOptions& options);
   Status recover();
   Status open_newest(const LogScan& scan);
   Status create_segment();
-  Result<bool> take_preallocated(const std::filesystem::path& target);
+  Status load_spares();
+  Result<std::filesystem::path> take_spare();
+  Status recycle(const std::filesystem::path& segment);
   void preallocate_loop();
   Status preallocate();
   Status seal();
@@ -186,7 +205,10 @@ class Log {
   void sleep_until_work();
   void fill(std::vector<Pending*>& batch, size_t expect);
   void commit_loop();
-  void commit(std::vector<Pending*>& batch);
+  Round write_round(std::vector<Pending*> batch);
+  void hand_to_syncer(Round round);
+  void sync_loop();
+  void finish_rounds(std::vector<Round>& rounds);
   Status write_batch(std::span<Pending* const> batch);
   Status flush_buffer();
   void advance_durable(uint64_t sequence);
@@ -199,7 +221,7 @@ class Log {
   RecoveryReport recovery_;
 
   // Owned by the committer thread after open().
-  std::unique_ptr<io::File> active_;
+  std::shared_ptr<io::File> active_;
   uint64_t active_index_ = 0;
   uint64_t write_offset_ = 0;      // end of the active segment
   uint64_t next_sequence_ = 1;
@@ -208,13 +230,12 @@ class Log {
   bool unsynced_since_fua_ = false;  // a record without FUA was written after the last FUA one
   bool last_is_marker_ = true;       // the newest record is a marker (or there is none)
 
-  // The next segment's space, zero-filled ahead of time under a temporary
-  // name (Preallocation::background: by preallocator_).
-  std::mutex prealloc_mu_;
-  std::condition_variable prealloc_cv_;
-  bool prealloc_ready_ = false;
-  bool prealloc_wanted_ = false;
-  std::optional<Error> prealloc_error_;
+  // Spare segment files, ready to be renamed into place.
+  mutable std::mutex spares_mu_;
+  mutable std::condition_variable spares_cv_;
+  std::deque<std::filesystem::path> spares_;
+  uint64_t next_spare_id_ = 1;
+  std::optional<Error> prealloc_error_;  // the background fill failed; segments grow instead
   std::thread preallocator_;
 
   mutable std::mutex segments_mu_;
@@ -228,9 +249,6 @@ class Log {
   std::atomic<uint32_t> wake_at_count_{1};     // wake it when the stack holds this many
   std::atomic<bool> stopping_{false};
   std::atomic<bool> failed_{false};
-  // Blocking appenders sleep on this counter; each commit round bumps it.
-  std::atomic<uint32_t> completions_{0};
-  std::atomic<uint32_t> sleepers_{0};
 
   mutable std::mutex mu_;  // guards failure_ and stats_
   std::optional<Error> failure_;
@@ -239,7 +257,15 @@ class Log {
   std::atomic<uint64_t> written_through_{0};
   std::atomic<uint64_t> durable_through_{0};
 
+  // Committer -> syncer: written rounds waiting for their fdatasync.
+  std::mutex handoff_mu_;
+  std::condition_variable handoff_cv_;
+  std::vector<Round> handoff_;
+  bool syncer_idle_ = false;
+  bool committer_done_ = false;
+
   std::thread committer_;
+  std::thread syncer_;
 };
 
 }  // namespace aiops::wal

@@ -111,6 +111,7 @@ class Scanner {
   Result<std::optional<Found>> next_valid(uint64_t from, bool need_fua);
   Result<std::optional<uint64_t>> valid_record_at(uint64_t pos);  // its end, when intact
   Result<uint64_t> end_of_nonzero(uint64_t from);
+  Result<bool> at_end_mark(uint64_t pos);
 
   io::File& file_;
   uint64_t index_;
@@ -170,6 +171,17 @@ Status Scanner::run(SegmentScan& scan) {
 
 Result<bool> Scanner::scan_record() {
   const uint64_t pos = pos_;
+  AIOPS_ASSIGN(bool end_mark, at_end_mark(pos));
+  if (end_mark) {
+    // The end, unless a synced record lies beyond it: then these zeros are a
+    // write the disk lost. (An older segment's successor checks it instead.)
+    if (!opt_.newest) return false;
+    AIOPS_ASSIGN(std::optional<Found> synced, next_valid(pos + 1, /*need_fua=*/true));
+    if (!synced) return false;
+    return corrupt(pos, "zero bytes where record " + std::to_string(expected_) + " should be, in front of record " +
+                            std::to_string(synced->sequence) + " at byte " + std::to_string(synced->offset) +
+                            " which was synced");
+  }
   if (end_ - pos < record_header_bytes)
     return at_invalid(pos, "record header cut short (" + std::to_string(end_ - pos) + " bytes before the end of the file)");
   AIOPS_ASSIGN(const std::byte* hb, reader_.view(pos, record_header_bytes));
@@ -209,7 +221,6 @@ Result<bool> Scanner::scan_record() {
 Result<bool> Scanner::at_invalid(uint64_t pos, std::string problem, std::optional<Found> skip) {
   if (!opt_.newest) return corrupt(pos, std::move(problem), skip);
   AIOPS_ASSIGN(uint64_t junk_end, end_of_nonzero(pos));
-  if (junk_end == pos) return false;  // zeros to the end: the clean end of the log
   AIOPS_ASSIGN(std::optional<Found> synced, next_valid(pos + 1, /*need_fua=*/true));
   if (synced)
     return corrupt(pos, problem + ", in front of record " + std::to_string(synced->sequence) + " at byte " +
@@ -270,6 +281,14 @@ Result<std::optional<uint64_t>> Scanner::valid_record_at(uint64_t pos) {
   if (!record_checksum_matches(header_copy.data(), checksum64(payload, d.header.length)))
     return std::optional<uint64_t>();
   return std::optional<uint64_t>(rec_end);
+}
+
+// The end mark: a zero block where a record header would start (fewer bytes
+// when the file ends sooner).
+Result<bool> Scanner::at_end_mark(uint64_t pos) {
+  size_t len = static_cast<size_t>(std::min<uint64_t>(end_mark_bytes, end_ - pos));
+  AIOPS_ASSIGN(const std::byte* b, reader_.view(pos, len));
+  return std::all_of(b, b + len, [](std::byte x) { return x == std::byte{0}; });
 }
 
 // One past the last non-zero byte at or after `from`; `from` when all are zero.

@@ -22,31 +22,38 @@
 //       32     8 generation      generation of the log owner that created it
 //       40     8 checksum        XXH3-64 over bytes 0..39
 //
-// Files. The newest segment is normally preallocated: created full size and
-// filled with zeros before it is used (under a temporary name, then renamed
-// into place), so that an fdatasync after an append writes only the data and
-// no file-size or block-allocation metadata. Records follow the header back
-// to back; after the last one come zeros. When the writer moves on to a new
-// segment it first cuts the old one to the end of its last record and
-// fdatasyncs it, so every older segment is complete and ends exactly at the
-// end of its last record.
+// Files. A segment file is normally allocated in full before it is used:
+// either a recycled segment whose records are all applied, or a new file
+// filled with zeros ahead of time. Writing into allocated blocks lets an
+// fdatasync write only the data, with no file-size or block-allocation
+// metadata. Whatever a recycled file held before stays behind the new
+// records; the reader must never mistake it for part of the log.
+//
+// The end mark. Every write of a batch of records is followed, in the same
+// write, by 48 zero bytes (unless the records reach the end of the file);
+// the next batch overwrites them. So after a complete write the log ends
+// with a zero block where the next record header would be, and a reader
+// stops there, whatever follows (zeros, or stale records of a recycled file).
 //
 // Rules a reader applies, and why:
 //  * Records follow each other without gaps: the first has first_sequence,
 //    each next one the previous sequence + 1, and the first record of the
 //    next segment continues the count.
-//  * Older segments must hold exactly valid records up to the end of the
+//  * An older segment was fdatasync'ed before the next one was created: it
+//    must hold valid records followed by the end mark or the end of the
 //    file. Anything else there is corruption.
 //  * In the newest segment, at the first spot P where no valid record with
 //    the expected sequence starts:
-//    - zeros up to the end of the file: the clean end of the log;
+//    - the end mark (48 zero bytes), or the end of the file: the clean end;
 //    - a header one bit away from valid, or a stored checksum one bit away
 //      from the right one: corruption (bit rot);
 //    - anything else is the unfinished write of a crash — a torn tail,
-//      dropped (zeroed) on recovery — unless a valid record flagged FUA (a
-//      durable write, or a marker) comes later in the segment. A FUA record
-//      was acknowledged only after an fdatasync that covered everything
-//      before it, so damage in front of one is corruption.
+//      dropped on recovery (zeroed, so it can never resurface) — unless a
+//      valid record flagged FUA (a durable write, or a marker) with a
+//      sequence number not below the expected one comes later in the
+//      segment. A FUA record was acknowledged only after an fdatasync that
+//      covered everything before it, so damage in front of one is
+//      corruption.
 //    Because a cleanly closed log ends with a marker, and sync() writes one
 //    too, damage anywhere before the last sync is found as corruption.
 //    Records after P that were never synced (no FUA after them) go with the
@@ -76,6 +83,7 @@
 namespace aiops::wal {
 
 inline constexpr size_t segment_header_bytes = 48;
+inline constexpr size_t end_mark_bytes = 48;
 inline constexpr uint16_t segment_version = 1;
 
 struct SegmentHeader {

@@ -16,7 +16,7 @@ namespace aiops::test {
 
 /// Log options for tests: small segments, zero-filled by the committer (so
 /// the sequence of file operations is deterministic).
-inline wal::LogOptions small_log_options(uint64_t segment_bytes = 64 << 10) {
+inline wal::LogOptions small_log_options(uint64_t segment_bytes = 4096) {
   wal::LogOptions o;
   o.segment_bytes = segment_bytes;
   o.preallocation = wal::Preallocation::inline_;

@@ -67,9 +67,10 @@ void run_script(io::FileSystem& fs, const std::filesystem::path& dir, Outcome& o
 // durable acknowledgement; and a checkpoint then leaves the volume exactly as
 // applying records 1..m in order would.
 void check_recovered(const std::filesystem::path& dir, const Outcome& out) {
+  const LogOptions opt = test::small_log_options(1024);
   uint64_t applied = 0;
   {
-    auto log = Log::open(io::posix_file_system(), dir / "log", {});
+    auto log = Log::open(io::posix_file_system(), dir / "log", opt);
     REQUIRE_MESSAGE(log.ok(), log.error().message());
     applied = log.value()->recovery().applied_through;
   }
@@ -92,7 +93,7 @@ void check_recovered(const std::filesystem::path& dir, const Outcome& out) {
   }
   CHECK(m >= out.durable_through);
   CHECK(m <= out.issued);
-  auto log = Log::open(io::posix_file_system(), dir / "log", {}).value();
+  auto log = Log::open(io::posix_file_system(), dir / "log", opt).value();
   auto vols = volume::VolumeSet::open(io::posix_file_system(), dir / "volumes", volumes);
   REQUIRE(vols.ok());
   REQUIRE(checkpoint(*log, *vols.value()).ok());

@@ -79,7 +79,7 @@ TEST_CASE("concurrent appenders each see their own order kept and no sequence is
 
 TEST_CASE("a durable append is covered by the durable sequence when it returns") {
   TempDir tmp;
-  auto log = Log::open(io::posix_file_system(), tmp / "log", {}).value();
+  auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options()).value();
   auto p = test::payload_for(1);
   auto w = log->append({1, 1, 0, p, Durability::written, {}});
   REQUIRE(w.ok());
@@ -91,7 +91,7 @@ TEST_CASE("a durable append is covered by the durable sequence when it returns")
 
 TEST_CASE("sync makes every earlier written append durable") {
   TempDir tmp;
-  auto log = Log::open(io::posix_file_system(), tmp / "log", {}).value();
+  auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options()).value();
   auto p = test::payload_for(1);
   uint64_t last = 0;
   for (int i = 0; i < 5; ++i) last = log->append({1, 1, 0, p, Durability::written, {}}).value().sequence;
@@ -101,9 +101,9 @@ TEST_CASE("sync makes every earlier written append durable") {
 
 TEST_CASE("a second owner of the same log directory is refused") {
   TempDir tmp;
-  auto first = Log::open(io::posix_file_system(), tmp / "log", {});
+  auto first = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options());
   REQUIRE(first.ok());
-  auto second = Log::open(io::posix_file_system(), tmp / "log", {});
+  auto second = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options());
   REQUIRE_FALSE(second.ok());
   CHECK(second.error().code() == Errc::busy);
   CHECK(second.error().message().find("LOCK") != std::string::npos);
@@ -166,7 +166,7 @@ TEST_CASE("a checkpoint applies records to the volume and removes applied segmen
 TEST_CASE("after a checkpoint, reopening replays nothing twice and keeps the count") {
   TempDir tmp;
   {
-    auto log = Log::open(io::posix_file_system(), tmp / "log", {}).value();
+    auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options()).value();
     auto vols = volume::VolumeSet::open(io::posix_file_system(), tmp / "volumes", one_volume()).value();
     auto p = test::payload_for(1, 64);
     for (int i = 0; i < 10; ++i) REQUIRE(log->append({1, 1, 0, p, Durability::written, {}}).ok());
@@ -174,14 +174,14 @@ TEST_CASE("after a checkpoint, reopening replays nothing twice and keeps the cou
     for (int i = 0; i < 3; ++i) REQUIRE(log->append({1, 1, 0, p, Durability::written, {}}).ok());
   }
   // 1..10, the checkpoint's marker 11, 12..14, the closing marker 15.
-  auto log = Log::open(io::posix_file_system(), tmp / "log", {}).value();
+  auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options()).value();
   CHECK(log->recovery().applied_through == 11);
   CHECK(log->recovery().next_sequence == 16);
 }
 
 TEST_CASE("a checkpoint refuses records for an unknown volume and keeps them") {
   TempDir tmp;
-  auto log = Log::open(io::posix_file_system(), tmp / "log", {}).value();
+  auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options()).value();
   auto vols = volume::VolumeSet::open(io::posix_file_system(), tmp / "volumes", one_volume()).value();
   auto p = test::payload_for(1, 64);
   REQUIRE(log->append({1, 9, 0, p, Durability::written, {}}).ok());

@@ -134,7 +134,7 @@ TEST_CASE("opening a corrupt log is refused with segment, offset and reason") {
   auto starts = test::record_starts(bytes);
   bytes[starts[2] + 60] ^= std::byte{4};
   test::write_bytes(test::segment_path(tmp / "log", 1), bytes);
-  auto log = Log::open(io::posix_file_system(), tmp / "log", {});
+  auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options());
   REQUIRE_FALSE(log.ok());
   CHECK(log.error().code() == Errc::corrupt);
   const std::string& m = log.error().message();
@@ -191,15 +191,24 @@ TEST_CASE("zeros after the last record are the clean end; other bytes there are 
   CHECK(std::filesystem::file_size(test::segment_path(tmp / "log", 1)) == bytes.size());
 }
 
-TEST_CASE("unsynced records after damage go with the torn tail; a synced one makes it corruption") {
+TEST_CASE("damage in front of a synced record is corruption; in front of unsynced ones, the end") {
   TempDir tmp;
   auto bytes = one_segment_log(tmp / "log", 5);
-  auto starts = test::record_starts(bytes);
-  std::fill(bytes.begin() + static_cast<long>(starts[2]), bytes.begin() + static_cast<long>(starts[3]), std::byte{0});
+  auto starts = test::record_starts(bytes);  // records 1..5, the closing marker, its end
+  auto hole = [&](std::vector<std::byte>& b, size_t from, size_t to, bool zeros) {
+    std::mt19937_64 rng(from);
+    for (size_t i = from; i < to; ++i) b[i] = zeros ? std::byte{0} : static_cast<std::byte>(rng() | 1);
+  };
+  auto scan_with = [&](bool zeros, bool keep_marker) {
+    auto b = bytes;
+    hole(b, starts[2], starts[3], zeros);                   // record 3
+    if (!keep_marker) hole(b, starts[5], starts[6], zeros);  // the closing marker
+    test::write_bytes(test::segment_path(tmp / "log", 1), b);
+    return scan(tmp / "log");
+  };
 
-  SUBCASE("with the closing marker after it: corruption") {
-    test::write_bytes(test::segment_path(tmp / "log", 1), bytes);
-    LogScan s = scan(tmp / "log");
+  SUBCASE("garbage, then the marker: corruption") {
+    LogScan s = scan_with(false, true);
     REQUIRE(s.findings.size() == 1);
     CHECK(s.findings[0].kind == Finding::Kind::corrupt);
     CHECK(s.findings[0].offset == starts[2]);
@@ -207,13 +216,23 @@ TEST_CASE("unsynced records after damage go with the torn tail; a synced one mak
     LogScan all = scan(tmp / "log", /*keep_going=*/true);
     CHECK(all.records == 4);  // 1, 2, then 4 and 5 after resynchronising
   }
-  SUBCASE("without it (a crash before anything after was synced): torn tail") {
-    std::fill(bytes.begin() + static_cast<long>(starts[5]), bytes.begin() + static_cast<long>(starts[6]), std::byte{0});
-    test::write_bytes(test::segment_path(tmp / "log", 1), bytes);
-    LogScan s = scan(tmp / "log");
+  SUBCASE("zeros (a lost write), then the marker: corruption") {
+    LogScan s = scan_with(true, true);
+    REQUIRE(s.findings.size() == 1);
+    CHECK(s.findings[0].kind == Finding::Kind::corrupt);
+    CHECK(s.findings[0].offset == starts[2]);
+    CHECK(s.findings[0].reason.find("zero bytes where record 3 should be") != std::string::npos);
+  }
+  SUBCASE("garbage, nothing synced after it: torn tail") {
+    LogScan s = scan_with(false, false);
     REQUIRE(s.findings.size() == 1);
     CHECK(s.findings[0].kind == Finding::Kind::torn_tail);
     CHECK(s.findings[0].offset == starts[2]);
+    CHECK(s.records == 2);
+  }
+  SUBCASE("zeros, nothing synced after them: the end of the log") {
+    LogScan s = scan_with(true, false);
+    CHECK(s.findings.empty());
     CHECK(s.records == 2);
   }
 }
@@ -226,22 +245,23 @@ TEST_CASE("damage in an older segment is corruption even at its end") {
   REQUIRE(indices.value().size() >= 4);
   auto older = test::segment_path(tmp / "log", 2);
   auto bytes = test::read_bytes(older);
+  const auto used = static_cast<long>(test::record_starts(bytes).back());
 
   SUBCASE("truncated") {
-    test::write_bytes(older, {bytes.begin(), bytes.end() - 3});
+    test::write_bytes(older, {bytes.begin(), bytes.begin() + used - 3});
     LogScan s = scan(tmp / "log");
     REQUIRE(s.findings.size() == 1);
     CHECK(s.findings[0].kind == Finding::Kind::corrupt);
     CHECK(s.findings[0].segment_index == 2);
   }
-  SUBCASE("extra bytes after its last record") {
+  SUBCASE("its end mark overwritten") {
     auto copy = bytes;
-    copy.resize(copy.size() + 100);
+    copy[static_cast<size_t>(used) + 5] = std::byte{0x55};
     test::write_bytes(older, copy);
     LogScan s = scan(tmp / "log");
     REQUIRE(s.findings.size() == 1);
     CHECK(s.findings[0].kind == Finding::Kind::corrupt);
-    CHECK(s.findings[0].offset == bytes.size());
+    CHECK(s.findings[0].offset == static_cast<uint64_t>(used));
   }
   SUBCASE("missing") {
     std::filesystem::remove(older);
@@ -260,7 +280,7 @@ TEST_CASE("keep_going reports every finding in the log") {
   for (uint64_t idx : {uint64_t{1}, uint64_t{3}}) {
     auto path = test::segment_path(tmp / "log", idx);
     auto b = test::read_bytes(path);
-    b[b.size() - 5] ^= std::byte{0x20};
+    b[test::record_starts(b).back() - 5] ^= std::byte{0x20};  // in its last record
     test::write_bytes(path, b);
   }
   auto newest = test::segment_path(tmp / "log", indices.back());
