@@ -43,8 +43,13 @@ struct LogBenchResult {
   [[nodiscard]] double writes_per_s() const { return seconds > 0 ? static_cast<double>(writes) / seconds : 0; }
   [[nodiscard]] double mb_per_s() const { return seconds > 0 ? static_cast<double>(payload_bytes) / 1e6 / seconds : 0; }
   [[nodiscard]] double syncs_per_s() const { return seconds > 0 ? static_cast<double>(log.syncs) / seconds : 0; }
+  /// Records per commit round (one write each).
   [[nodiscard]] double mean_batch() const {
     return log.batches == 0 ? 0 : static_cast<double>(log.records) / static_cast<double>(log.batches);
+  }
+  /// Records per fdatasync (0 when nothing was synced).
+  [[nodiscard]] double records_per_sync() const {
+    return log.syncs == 0 ? 0 : static_cast<double>(log.records) / static_cast<double>(log.syncs);
   }
 };
 

@@ -74,8 +74,8 @@ void print_report(const bench::LogBenchOptions& o, const bench::LogBenchResult& 
   std::cout << "  writes/s       " << grouped(r.writes_per_s()) << "\n"
             << "  MB/s           " << line << "\n"
             << "  fdatasyncs/s   " << grouped(r.syncs_per_s()) << "\n";
-  std::snprintf(line, sizeof line, "%.1f", r.mean_batch());
-  std::cout << "  mean batch     " << line << " records\n"
+  std::snprintf(line, sizeof line, "%.1f records per write, %.1f per fdatasync", r.mean_batch(), r.records_per_sync());
+  std::cout << "  mean batch     " << line << "\n"
             << "  latency p50    " << us(r.latency.percentile(50)) << " us\n"
             << "  latency p99    " << us(r.latency.percentile(99)) << " us\n"
             << "  latency max    " << us(r.latency.max()) << " us\n";
@@ -94,6 +94,7 @@ nlohmann::json report_json(const bench::LogBenchOptions& o, const bench::LogBenc
           {"mb_per_s", r.mb_per_s()},
           {"fdatasyncs_per_s", r.syncs_per_s()},
           {"mean_batch", r.mean_batch()},
+          {"records_per_fdatasync", r.records_per_sync()},
           {"p50_us", us(r.latency.percentile(50))},
           {"p99_us", us(r.latency.percentile(99))},
           {"p999_us", us(r.latency.percentile(99.9))},

@@ -1,0 +1,49 @@
+# bash completion for aiops(1)                          -*- shell-script -*-
+# Install as /usr/share/bash-completion/completions/aiops, or source it.
+
+_aiops() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  # Subcommands of each command path, and the options of each leaf command.
+  local -A subs=(
+    [aiops]="config log bench"
+    [aiops config]="check"
+    [aiops log]="verify dump"
+    [aiops bench]="log"
+  )
+  local -A opts=(
+    [aiops]="--help --version"
+    [aiops config check]="--json --help"
+    [aiops log verify]="--json --help"
+    [aiops log dump]="--json --help"
+    [aiops bench log]="--dir --threads --duration --write-size --durable --segment-size --group-commit-bytes
+                       --group-commit-delay --keep-segments --json --help"
+  )
+
+  # The command path typed so far: "aiops" and the words that name subcommands.
+  local path=aiops i word
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    [[ $word == -* ]] && continue
+    if [[ " ${subs[$path]-} " == *" $word "* ]]; then
+      path="$path $word"
+    fi
+  done
+
+  case $prev in
+    --dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    --threads|--duration|--write-size|--segment-size|--group-commit-bytes|--group-commit-delay|--keep-segments)
+      return ;;
+  esac
+
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "${opts[$path]:---help}" -- "$cur")
+  elif [[ -n ${subs[$path]-} ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "${subs[$path]}" -- "$cur")
+  else
+    case $path in
+      "aiops config check") mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+      "aiops log verify"|"aiops log dump") mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
+    esac
+  fi
+}
+complete -F _aiops aiops

@@ -1,0 +1,44 @@
+# fish completion for aiops(1). Install into a vendor_completions.d directory.
+
+function __aiops_path_is
+    # True when the subcommands typed so far are exactly $argv.
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l typed
+    for w in $words
+        string match -q -- '-*' $w; and continue
+        set -a typed $w
+    end
+    test "$typed" = "$argv"
+end
+
+complete -c aiops -f
+complete -c aiops -n '__aiops_path_is' -l help -d 'Print help and exit'
+complete -c aiops -n '__aiops_path_is' -l version -d 'Print the version and exit'
+complete -c aiops -n '__aiops_path_is' -a config -d 'Validate configuration files'
+complete -c aiops -n '__aiops_path_is' -a log -d 'Inspect the primary write log'
+complete -c aiops -n '__aiops_path_is' -a bench -d 'Measure parts of aiops on this machine'
+
+# config
+complete -c aiops -n '__aiops_path_is config' -a check -d 'Validate a configuration file'
+complete -c aiops -n '__aiops_path_is config check' -F -r
+complete -c aiops -n '__aiops_path_is config check' -l json -d 'Print the result as JSON'
+
+# log
+complete -c aiops -n '__aiops_path_is log' -a verify -d 'Check every segment and record'
+complete -c aiops -n '__aiops_path_is log' -a dump -d 'Print every valid record'
+complete -c aiops -n '__aiops_path_is log verify; or __aiops_path_is log dump' -a '(__fish_complete_directories)'
+complete -c aiops -n '__aiops_path_is log verify; or __aiops_path_is log dump' -l json -d 'Print the result as JSON'
+
+# bench
+complete -c aiops -n '__aiops_path_is bench' -a log -d 'Closed-loop appends to a write log'
+complete -c aiops -n '__aiops_path_is bench log' -l dir -r -a '(__fish_complete_directories)' -d 'Log directory to write'
+complete -c aiops -n '__aiops_path_is bench log' -l threads -r -d 'Concurrent writers'
+complete -c aiops -n '__aiops_path_is bench log' -l duration -r -d 'Seconds to run'
+complete -c aiops -n '__aiops_path_is bench log' -l write-size -r -d 'Payload bytes per write'
+complete -c aiops -n '__aiops_path_is bench log' -l durable -d 'Acknowledge each write only once fdatasynced'
+complete -c aiops -n '__aiops_path_is bench log' -l segment-size -r -d 'Log segment size'
+complete -c aiops -n '__aiops_path_is bench log' -l group-commit-bytes -r -d 'Largest commit batch'
+complete -c aiops -n '__aiops_path_is bench log' -l group-commit-delay -r -d 'How long a batch may wait to fill'
+complete -c aiops -n '__aiops_path_is bench log' -l keep-segments -r -d 'Retire all but this many newest segments'
+complete -c aiops -n '__aiops_path_is bench log' -l json -d 'Print the result as JSON'
