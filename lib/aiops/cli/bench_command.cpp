@@ -1,14 +1,15 @@
 // `aiops bench log`: measure the primary write log on a directory.
 
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "aiops/bench/log_bench.hpp"
 #include "aiops/cli/commands.hpp"
 #include "aiops/cli/exit_code.hpp"
 #include "aiops/core/units.hpp"
+#include "aiops/io/temp_directory.hpp"
 
 namespace aiops::cli {
 namespace {
@@ -24,28 +25,6 @@ struct BenchLogOptions {
   std::string group_commit_delay = "0us";
   size_t keep_segments = 4;
   bool json = false;
-};
-
-// A directory under $TMPDIR for runs without --dir, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/aiops-bench-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      throw CommandFailed(error_from_errno(errno, "create a scratch directory from " + tmpl));
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 uint64_t size_option(const std::string& name, const std::string& text) {
@@ -116,8 +95,8 @@ int run_bench_log(const BenchLogOptions& opt) {
   o.log.group_commit_delay = delay.value();
   o.keep_segments = opt.keep_segments;
 
-  std::unique_ptr<ScratchDir> scratch;
-  if (opt.dir.empty()) scratch = std::make_unique<ScratchDir>();
+  std::optional<io::TempDirectory> scratch;  // for runs without --dir, removed afterwards
+  if (opt.dir.empty()) scratch.emplace(need(io::TempDirectory::create("aiops-bench-")));
   o.dir = opt.dir.empty() ? scratch->path() / "log" : std::filesystem::path(opt.dir);
   std::string where = opt.dir.empty() ? "scratch directory " + scratch->path().string() + " (removed)" : o.dir.string();
 

@@ -24,7 +24,6 @@ void futex_wait(std::atomic<uint32_t>& word, uint32_t expected, const timespec* 
 
 void futex_wake(std::atomic<uint32_t>& word) { ::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0); }
 
-
 Status zero_range(io::File& file, uint64_t from, uint64_t to) {
   std::vector<std::byte> zeros(static_cast<size_t>(std::min<uint64_t>(to - from, 1 << 20)));
   for (uint64_t off = from; off < to;) {
@@ -57,16 +56,8 @@ struct Log::Pending {
   [[nodiscard]] uint64_t bytes() const { return record_header_bytes + payload.size(); }
 };
 
-// The futex words of the blocking appenders acknowledged in one commit
-// round, in order. The committer wakes the first two; each woken appender
-// wakes two more (i wakes 2i+2 and 2i+3). Waking a thread costs a few
-// microseconds in the kernel; done one by one by the committer, waking a
-// round of dozens cost it more than the fdatasync. Spread like this, the
-// work runs on all cores and the committer is free at once.
-//
-// Only addresses are kept: an appender may see its flag set and return (its
-// word gone) before anyone wakes it; a FUTEX_WAKE on such an address wakes at
-// most a spurious waiter, which every futex user re-checks for.
+// A commit round: what the committer wrote with one write (or failed to),
+// on its way to the syncer.
 struct Log::Round {
   std::vector<Pending*> members;
   std::shared_ptr<io::File> file;  // the segment the round's last records went to
@@ -75,6 +66,16 @@ struct Log::Round {
   std::optional<Error> error;      // the write failed, or the log had failed
 };
 
+// The futex words of the blocking appenders acknowledged after one
+// fdatasync, in order. The syncer wakes the first two; each woken appender
+// wakes two more (i wakes 2i+2 and 2i+3). Waking a thread costs a few
+// microseconds in the kernel; done one by one by the syncer, waking dozens
+// cost it more than the fdatasync. Spread like this, the work runs on all
+// cores and the syncer is free at once.
+//
+// Only addresses are kept: an appender may see its flag set and return (its
+// word gone) before anyone wakes it; a FUTEX_WAKE on such an address wakes at
+// most a spurious waiter, which every futex user re-checks for.
 struct Log::WakeRound {
   std::vector<std::atomic<uint32_t>*> words;
 
@@ -83,7 +84,7 @@ struct Log::WakeRound {
   }
 };
 
-// Completion of a blocking call (append(), sync()): the committer stores the
+// Completion of a blocking call (append(), sync()): the syncer stores the
 // outcome and sets `done_`; see WakeRound for who wakes the thread.
 class Log::Waiter final : public AppendCompletion {
  public:
@@ -106,7 +107,7 @@ class Log::Waiter final : public AppendCompletion {
   friend class Log;
   std::atomic<uint32_t> done_{0};
   std::optional<Result<Appended>> result_;
-  std::shared_ptr<const WakeRound> round_;  // set by the committer before done_
+  std::shared_ptr<const WakeRound> round_;  // set by the syncer before done_
   size_t index_ = 0;
 };
 
@@ -212,7 +213,7 @@ Status Log::recover() {
     const SegmentSummary& s = scan.segments[i];
     bool newest = i + 1 == scan.segments.size();
     if (s.next_sequence - 1 <= scan.applied_through && (!newest || behind)) {
-      AIOPS_TRY(fs_.remove(s.path));
+      AIOPS_TRY(recycle(s.path));
       ++recovery_.segments_removed;
     } else {
       live.push_back(s);
@@ -250,34 +251,39 @@ Status Log::open_newest(const LogScan& scan) {
 
 // ---------------------------------------------------------------- appending
 
-Result<Appended> Log::append(const AppendRequest& request) {
-  Waiter waiter;
-  Pending& p = waiter.pending;
-  if (request.payload.size() > UINT32_MAX) {
-    return Error(Errc::invalid_argument, "log append: payload of " + std::to_string(request.payload.size()) +
-                                             " bytes is larger than a record can hold");
-  }
+namespace {
+
+Error too_large(size_t bytes) {
+  return Error(Errc::invalid_argument,
+               "log append: payload of " + std::to_string(bytes) + " bytes is larger than a record can hold");
+}
+
+}  // namespace
+
+void Log::prepare(const AppendRequest& request, Pending& p) {
   p.header = {0, 0, request.client, request.volume, request.offset, static_cast<uint32_t>(request.payload.size())};
   p.payload = request.payload;
   p.payload_hash = request.payload_hash ? *request.payload_hash : checksum64(request.payload);
   p.durable = request.durability == Durability::durable;
-  p.done = &waiter;
-  p.waiter = &waiter;
-  push(&p);
+}
+
+Result<Appended> Log::append(const AppendRequest& request) {
+  if (request.payload.size() > UINT32_MAX) return too_large(request.payload.size());
+  Waiter waiter;
+  prepare(request, waiter.pending);
+  waiter.pending.done = &waiter;
+  waiter.pending.waiter = &waiter;
+  push(&waiter.pending);
   return waiter.wait();
 }
 
 void Log::append_async(const AppendRequest& request, AppendCompletion& done) {
   if (request.payload.size() > UINT32_MAX) {
-    done.complete(Error(Errc::invalid_argument, "log append: payload of " + std::to_string(request.payload.size()) +
-                                                    " bytes is larger than a record can hold"));
+    done.complete(too_large(request.payload.size()));
     return;
   }
   auto* p = new Pending;
-  p->header = {0, 0, request.client, request.volume, request.offset, static_cast<uint32_t>(request.payload.size())};
-  p->payload = request.payload;
-  p->payload_hash = request.payload_hash ? *request.payload_hash : checksum64(request.payload);
-  p->durable = request.durability == Durability::durable;
+  prepare(request, *p);
   p->owned = true;
   p->done = &done;
   push(p);
@@ -610,6 +616,11 @@ std::optional<uint64_t> spare_id(std::string_view name) {
 
 }  // namespace
 
+// Caller holds spares_mu_.
+std::filesystem::path Log::new_spare_name() {
+  return dir_ / (std::string(spare_file_prefix) + std::to_string(next_spare_id_++) + std::string(spare_file_suffix));
+}
+
 // Spares left by an earlier run are kept when they are full size; a smaller
 // one is a zero-fill that a crash interrupted.
 Status Log::load_spares() {
@@ -654,8 +665,7 @@ Status Log::recycle(const std::filesystem::path& segment) {
   std::filesystem::path spare;
   {
     std::lock_guard lock(spares_mu_);
-    if (spares_.size() < 2 * static_cast<size_t>(options_.spare_segments))
-      spare = dir_ / (std::string(spare_file_prefix) + std::to_string(next_spare_id_++) + std::string(spare_file_suffix));
+    if (spares_.size() < 2 * static_cast<size_t>(options_.spare_segments)) spare = new_spare_name();
   }
   if (!spare.empty()) {
     AIOPS_ASSIGN(auto file, fs_.open(segment, {.read_only = true}));
@@ -676,7 +686,7 @@ Status Log::preallocate() {
   std::filesystem::path spare;
   {
     std::lock_guard lock(spares_mu_);
-    spare = dir_ / (std::string(spare_file_prefix) + std::to_string(next_spare_id_++) + std::string(spare_file_suffix));
+    spare = new_spare_name();
   }
   AIOPS_ASSIGN(auto file, fs_.open(spare, {.create = true, .exclusive = true}));
   AIOPS_TRY(zero_range(*file, 0, options_.segment_bytes));

@@ -123,7 +123,7 @@ struct RecoveryReport {
   std::optional<Finding> torn_tail;   // dropped
   std::optional<Finding> salvaged;    // corruption cut away (salvage only)
   uint64_t bytes_dropped = 0;         // by torn-tail truncation and salvage
-  uint64_t segments_removed = 0;      // already applied, or after a salvage cut
+  uint64_t segments_removed = 0;      // already applied (recycled), or after a salvage cut
 };
 
 struct LogStats {
@@ -195,11 +195,13 @@ class Log {
   Status open_newest(const LogScan& scan);
   Status create_segment();
   Status load_spares();
+  std::filesystem::path new_spare_name();
   Result<std::filesystem::path> take_spare();
   Status recycle(const std::filesystem::path& segment);
   void preallocate_loop();
   Status preallocate();
   Status seal();
+  static void prepare(const AppendRequest& request, Pending& pending);
   void push(Pending* pending);
   void take(std::vector<Pending*>& batch);
   void sleep_until_work();
