@@ -3,6 +3,7 @@
 #include "aiops/wal/checkpoint_file.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -14,13 +15,34 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Holds the writers until every one is started, so they begin together.
+class StartGate {
+ public:
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
 struct Worker {
   LatencyHistogram latency;
   uint64_t writes = 0;
   std::optional<Error> error;
 };
 
-void run_writer(wal::Log& log, const LogBenchOptions& opt, unsigned index, const std::atomic<bool>& go,
+void run_writer(wal::Log& log, const LogBenchOptions& opt, unsigned index, StartGate& go,
                 const std::atomic<bool>& stop, std::atomic<uint64_t>& total, Worker& out) {
   std::vector<std::byte> payload(opt.write_size);
   std::mt19937_64 rng(index + 1);
@@ -32,7 +54,7 @@ void run_writer(wal::Log& log, const LogBenchOptions& opt, unsigned index, const
   req.volume = 1;
   req.payload = payload;
   req.durability = opt.durable ? wal::Durability::durable : wal::Durability::written;
-  while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+  go.wait();
   for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
     // Distinct bytes per record, so no two records are alike.
     if (payload.size() >= 16) {
@@ -69,27 +91,22 @@ Status retire_old_segments(wal::Log& log, size_t keep) {
 Result<LogBenchResult> run_log_bench(const LogBenchOptions& opt, const BenchProgress& progress) {
   if (opt.threads == 0) return Error(Errc::invalid_argument, "bench log: --threads must be at least 1");
   if (opt.write_size == 0) return Error(Errc::invalid_argument, "bench log: --write-size must be at least 1 byte");
-  // Enough spare segments for the run to reach the point where retired
-  // segments are recycled, so no zero-fill competes with the measurement.
-  wal::LogOptions log_options = opt.log;
-  if (opt.keep_segments > 0)
-    log_options.spare_segments = std::max<unsigned>(log_options.spare_segments,
-                                                    static_cast<unsigned>(opt.keep_segments) + 2);
-  AIOPS_ASSIGN(auto log, wal::Log::open(io::posix_file_system(), opt.dir, log_options));
+  AIOPS_ASSIGN(auto log, wal::Log::open(io::posix_file_system(), opt.dir, opt.log));
+  // Like fio laying out its file before it measures: enough spare segments
+  // for the run to reach the point where retired segments are recycled, so
+  // no zero-fill competes with the measurement.
+  if (opt.keep_segments > 0) AIOPS_TRY(log->lay_out_spares(opt.keep_segments + 2));
   std::vector<Worker> workers(opt.threads);
   std::vector<std::thread> threads;
-  std::atomic<bool> go{false}, stop{false};
+  StartGate go;
+  std::atomic<bool> stop{false};
   std::atomic<uint64_t> total{0};
   for (unsigned i = 0; i < opt.threads; ++i)
-    threads.emplace_back(run_writer, std::ref(*log), std::cref(opt), i, std::cref(go), std::cref(stop),
+    threads.emplace_back(run_writer, std::ref(*log), std::cref(opt), i, std::ref(go), std::cref(stop),
                          std::ref(total), std::ref(workers[i]));
-  // Like fio laying out its file before it measures, let the spare
-  // segments be allocated first; and, as a checkpointer that keeps up would,
-  // retire segments once more than a few are full, so they are recycled.
-  log->wait_for_spares(log_options.spare_segments, std::chrono::seconds(60));
   wal::LogStats before = log->stats();
   auto start = Clock::now();
-  go.store(true, std::memory_order_release);
+  go.open();
   auto deadline = start + std::chrono::duration_cast<Clock::duration>(opt.duration);
   auto next_progress = start + std::chrono::seconds(1);
   while (Clock::now() < deadline) {

@@ -64,6 +64,13 @@ class FaultFile final : public File {
     return n;
   }
 
+  // One write call in the fault plan, like pwritev: the parts are joined.
+  Result<size_t> write_parts_at(uint64_t offset, std::span<const std::span<const std::byte>> parts) override {
+    std::vector<std::byte> joined;
+    for (auto part : parts) joined.insert(joined.end(), part.begin(), part.end());
+    return write_at(offset, joined);
+  }
+
   Result<size_t> read_at(uint64_t offset, std::span<std::byte> out) override {
     AIOPS_TRY(fs_.enter(FaultFileSystem::Op::read, base_->path(), false));
     return base_->read_at(offset, out);

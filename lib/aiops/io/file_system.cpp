@@ -4,10 +4,14 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "aiops/io/file_system.hpp"
 
@@ -39,6 +43,17 @@ class PosixFile final : public File {
   Result<size_t> write_at(uint64_t offset, std::span<const std::byte> data) override {
     while (true) {
       ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return error_from_errno(errno, "write " + at(path_, offset));
+    }
+  }
+
+  Result<size_t> write_parts_at(uint64_t offset, std::span<const std::span<const std::byte>> parts) override {
+    iovec iov[256];
+    size_t count = std::min(parts.size(), std::size(iov));
+    for (size_t i = 0; i < count; ++i) iov[i] = {const_cast<std::byte*>(parts[i].data()), parts[i].size()};
+    while (true) {
+      ssize_t n = ::pwritev(fd_.get(), iov, static_cast<int>(count), static_cast<off_t>(offset));
       if (n >= 0) return static_cast<size_t>(n);
       if (errno != EINTR) return error_from_errno(errno, "write " + at(path_, offset));
     }
@@ -170,6 +185,27 @@ Status write_full(File& file, uint64_t offset, std::span<const std::byte> data) 
     if (n == 0) return Error(Errc::io_error, "write " + at(file.path(), offset) + ": no progress (0 bytes written)");
     data = data.subspan(n);
     offset += n;
+  }
+  return {};
+}
+
+Status write_full(File& file, uint64_t offset, std::span<const std::span<const std::byte>> parts) {
+  std::vector<std::span<const std::byte>> rest(parts.begin(), parts.end());
+  size_t first = 0;  // rest[first..] is still to write
+  while (first < rest.size()) {
+    if (rest[first].empty()) {
+      ++first;
+      continue;
+    }
+    AIOPS_ASSIGN(size_t n, file.write_parts_at(offset, std::span(rest).subspan(first)));
+    if (n == 0) return Error(Errc::io_error, "write " + at(file.path(), offset) + ": no progress (0 bytes written)");
+    offset += n;
+    while (n > 0) {
+      size_t take = std::min(n, rest[first].size());
+      rest[first] = rest[first].subspan(take);
+      n -= take;
+      if (rest[first].empty()) ++first;
+    }
   }
   return {};
 }

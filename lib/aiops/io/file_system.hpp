@@ -42,6 +42,9 @@ class File {
   /// Writes up to data.size() bytes at `offset`; returns how many were written
   /// (at least one on success, unless data is empty).
   [[nodiscard]] virtual Result<size_t> write_at(uint64_t offset, std::span<const std::byte> data) = 0;
+  /// Writes the concatenation of `parts` at `offset` with one call (pwritev);
+  /// returns how many bytes were written, which may be fewer than all.
+  [[nodiscard]] virtual Result<size_t> write_parts_at(uint64_t offset, std::span<const std::span<const std::byte>> parts) = 0;
   /// Reads up to out.size() bytes at `offset`; 0 means end of file.
   [[nodiscard]] virtual Result<size_t> read_at(uint64_t offset, std::span<std::byte> out) = 0;
   /// fdatasync: the file's data and size are on stable storage once this succeeds.
@@ -83,6 +86,9 @@ class FileSystem {
 
 /// Writes all of `data` at `offset`, continuing after short writes.
 [[nodiscard]] Status write_full(File& file, uint64_t offset, std::span<const std::byte> data);
+/// Writes all of the concatenation of `parts` at `offset`, continuing after
+/// short writes.
+[[nodiscard]] Status write_full(File& file, uint64_t offset, std::span<const std::span<const std::byte>> parts);
 /// Reads until `out` is full or the file ends; returns the bytes read.
 [[nodiscard]] Result<size_t> read_full(File& file, uint64_t offset, std::span<std::byte> out);
 /// Creates `dir` and any missing parents, syncing each parent whose entries changed.

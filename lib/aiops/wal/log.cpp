@@ -514,16 +514,23 @@ void Log::finish_rounds(std::vector<Round>& rounds) {
 
 Status Log::write_batch(std::span<Pending* const> batch) {
   static const uint64_t empty_hash = checksum64(std::span<const std::byte>());
-  buffer_.clear();
+  // Headers are built here, payloads are written from where the appenders
+  // hold them (one pwritev): no copy of the data in user space. Reserved
+  // up front, because `parts_` points into `headers_`.
+  headers_.clear();
+  headers_.reserve(batch.size());
+  parts_.clear();
   buffer_offset_ = write_offset_;
+  uint64_t buffered = 0;
   for (Pending* p : batch) {
     // A barrier needs a marker only if something unprotected came before.
     if (p->barrier && !(p->seal || unsynced_since_fua_)) continue;
-    uint64_t end = buffer_offset_ + buffer_.size();
+    uint64_t end = buffer_offset_ + buffered;
     if (end > segment_header_bytes && end + p->bytes() > options_.segment_bytes) {
-      AIOPS_TRY(flush_buffer());
+      AIOPS_TRY(flush_buffer(buffered));
       AIOPS_TRY(create_segment());
       buffer_offset_ = write_offset_;
+      buffered = 0;
     }
     p->header.sequence = next_sequence_++;
     p->header.flags = p->durable ? record_flag_fua : 0;
@@ -533,27 +540,25 @@ Status Log::write_batch(std::span<Pending* const> batch) {
     }
     unsynced_since_fua_ = !p->durable;
     last_is_marker_ = p->barrier;
-    p->result = {p->header.sequence, active_index_, buffer_offset_ + buffer_.size()};
-    size_t at = buffer_.size();
-    buffer_.resize(at + record_header_bytes + p->payload.size());
-    encode_record_header(p->header, p->payload_hash, buffer_.data() + at);
-    if (!p->payload.empty())
-      std::memcpy(buffer_.data() + at + record_header_bytes, p->payload.data(), p->payload.size());
+    p->result = {p->header.sequence, active_index_, buffer_offset_ + buffered};
+    encode_record_header(p->header, p->payload_hash, headers_.emplace_back().data());
+    parts_.push_back(headers_.back());
+    if (!p->payload.empty()) parts_.push_back(p->payload);
+    buffered += p->bytes();
   }
-  return flush_buffer();
+  return flush_buffer(buffered);
 }
 
-Status Log::flush_buffer() {
-  if (buffer_.empty()) return {};
-  // The records, then the end mark in the same write (wal/segment.hpp); the
-  // next batch starts on top of the end mark.
-  const size_t records_bytes = buffer_.size();
-  buffer_.resize(records_bytes + end_mark_bytes);
-  std::memset(buffer_.data() + records_bytes, 0, end_mark_bytes);
-  AIOPS_TRY(io::write_full(*active_, buffer_offset_, buffer_));
-  write_offset_ = buffer_offset_ + records_bytes;
+// Writes the parts gathered since the last flush (`bytes` of records) and
+// the end mark with one write.
+Status Log::flush_buffer(uint64_t bytes) {
+  if (parts_.empty()) return {};
+  static const std::byte end_mark[end_mark_bytes] = {};
+  parts_.push_back(end_mark);
+  AIOPS_TRY(io::write_full(*active_, buffer_offset_, parts_));
+  parts_.clear();
+  write_offset_ = buffer_offset_ + bytes;
   written_through_.store(next_sequence_ - 1, std::memory_order_release);
-  buffer_.clear();
   buffer_offset_ = write_offset_;
   std::lock_guard lock(segments_mu_);
   segments_.back().next_sequence = next_sequence_;
@@ -649,7 +654,7 @@ Result<std::filesystem::path> Log::take_spare() {
   if (spares_.empty()) {
     if (!fill_now) return std::filesystem::path();
     lock.unlock();
-    AIOPS_TRY(preallocate());
+    AIOPS_TRY(make_spare());
     lock.lock();
   }
   std::filesystem::path spare = spares_.front();
@@ -665,7 +670,7 @@ Status Log::recycle(const std::filesystem::path& segment) {
   std::filesystem::path spare;
   {
     std::lock_guard lock(spares_mu_);
-    if (spares_.size() < 2 * static_cast<size_t>(options_.spare_segments)) spare = new_spare_name();
+    if (spares_.size() < options_.max_spare_segments) spare = new_spare_name();
   }
   if (!spare.empty()) {
     AIOPS_ASSIGN(auto file, fs_.open(segment, {.read_only = true}));
@@ -682,7 +687,7 @@ Status Log::recycle(const std::filesystem::path& segment) {
 
 // Creates a full-size, zero-filled, synced spare, so that writing into it
 // later changes no metadata.
-Status Log::preallocate() {
+Status Log::make_spare() {
   std::filesystem::path spare;
   {
     std::lock_guard lock(spares_mu_);
@@ -704,7 +709,7 @@ void Log::preallocate_loop() {
       spares_cv_.wait(lock, [&] { return stopping_.load() || spares_.size() < options_.spare_segments; });
       if (stopping_.load()) return;
     }
-    Status s = preallocate();
+    Status s = make_spare();
     if (!s.ok()) {
       // Segments grow with their appends instead; the error stays visible.
       std::lock_guard lock(spares_mu_);
@@ -720,10 +725,10 @@ size_t Log::spare_count() const {
   return spares_.size();
 }
 
-bool Log::wait_for_spares(size_t count, std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(spares_mu_);
-  return spares_cv_.wait_for(lock, timeout, [&] { return spares_.size() >= count || prealloc_error_.has_value(); }) &&
-         spares_.size() >= count;
+Status Log::lay_out_spares(size_t count) {
+  count = std::min<size_t>(count, options_.max_spare_segments);
+  while (spare_count() < count) AIOPS_TRY(make_spare());
+  return {};
 }
 
 void Log::advance_durable(uint64_t sequence) {

@@ -79,9 +79,11 @@ enum class Preallocation : uint8_t {
 struct LogOptions {
   uint64_t segment_bytes = 64ull << 20;
   Preallocation preallocation = Preallocation::background;
-  /// Spare segment files kept ready (zero-filled ones; recycled segments
-  /// are kept up to twice as many).
-  unsigned spare_segments = 2;
+  /// Spare segment files the background thread keeps ready, zero-filling
+  /// new ones when recycling does not provide them.
+  unsigned spare_segments = 1;
+  /// Most spare files kept; a retired segment beyond that is removed.
+  unsigned max_spare_segments = 8;
   uint64_t group_commit_bytes = 1ull << 20;
   std::chrono::nanoseconds group_commit_delay{0};
   uint64_t generation = 0;  // written into segment headers created by this owner
@@ -180,9 +182,9 @@ class Log {
   [[nodiscard]] Result<uint64_t> remove_segments_through(uint64_t sequence);
   /// Spare segment files ready now.
   [[nodiscard]] size_t spare_count() const;
-  /// Waits until `count` spares are ready (background preallocation) or the
-  /// timeout passes; for benchmarks that, like fio, lay out space first.
-  bool wait_for_spares(size_t count, std::chrono::milliseconds timeout) const;
+  /// Zero-fills spares until `count` are ready (at most max_spare_segments):
+  /// for benchmarks that, like fio, lay out their space before measuring.
+  [[nodiscard]] Status lay_out_spares(size_t count);
 
  private:
   struct Pending;
@@ -199,7 +201,7 @@ class Log {
   Result<std::filesystem::path> take_spare();
   Status recycle(const std::filesystem::path& segment);
   void preallocate_loop();
-  Status preallocate();
+  Status make_spare();
   Status seal();
   static void prepare(const AppendRequest& request, Pending& pending);
   void push(Pending* pending);
@@ -212,7 +214,7 @@ class Log {
   void sync_loop();
   void finish_rounds(std::vector<Round>& rounds);
   Status write_batch(std::span<Pending* const> batch);
-  Status flush_buffer();
+  Status flush_buffer(uint64_t bytes);
   void advance_durable(uint64_t sequence);
   Error fail(const Error& error);
 
@@ -227,8 +229,9 @@ class Log {
   uint64_t active_index_ = 0;
   uint64_t write_offset_ = 0;      // end of the active segment
   uint64_t next_sequence_ = 1;
-  std::vector<std::byte> buffer_;  // the batch being built
-  uint64_t buffer_offset_ = 0;     // where buffer_ goes in the active segment
+  std::vector<RecordHeaderBytes> headers_;         // of the batch being written
+  std::vector<std::span<const std::byte>> parts_;  // headers and payloads, in file order
+  uint64_t buffer_offset_ = 0;                     // where parts_ go in the active segment
   bool unsynced_since_fua_ = false;  // a record without FUA was written after the last FUA one
   bool last_is_marker_ = true;       // the newest record is a marker (or there is none)
 

@@ -158,6 +158,19 @@ TEST_CASE("short writes are completed by write_full") {
   CHECK(text_of(tmp / "f") == "abcdefgh");
 }
 
+TEST_CASE("a gathered write cut short is completed by write_full, part boundaries and all") {
+  TempDir tmp;
+  FaultFileSystem fs;
+  auto f = fs.open(tmp / "f", {.create = true}).value();
+  auto a = bytes_of("abc"), b = bytes_of(""), c = bytes_of("defgh");
+  std::vector<std::span<const std::byte>> parts{a, b, c};
+  fs.short_write(1, 2);  // "ab"
+  fs.short_write(2, 3);  // "cde": across the empty part into the next
+  REQUIRE(write_full(*f, 10, parts).ok());
+  CHECK(text_of(tmp / "f").substr(10) == "abcdefgh");
+  CHECK(fs.calls(FaultFileSystem::Op::write) == 3);
+}
+
 TEST_CASE("writes lost to a failed fdatasync stay lost after a later successful one") {
   TempDir tmp;
   FaultFileSystem fs;

@@ -179,6 +179,29 @@ TEST_CASE("after a checkpoint, reopening replays nothing twice and keeps the cou
   CHECK(log->recovery().next_sequence == 16);
 }
 
+TEST_CASE("retired segments become spares and new segments reuse them") {
+  TempDir tmp;
+  LogOptions opt = test::small_log_options(2048);
+  opt.max_spare_segments = 3;
+  auto log = Log::open(io::posix_file_system(), tmp / "log", opt).value();
+  auto vols = volume::VolumeSet::open(io::posix_file_system(), tmp / "volumes", one_volume()).value();
+  auto p = test::payload_for(1, 500);
+  for (int i = 0; i < 30; ++i) REQUIRE(log->append({1, 1, 0, p, Durability::written, {}}).ok());
+  REQUIRE(log->segments().size() > 5);
+  REQUIRE(log->spare_count() == 0);
+  auto cp = checkpoint(*log, *vols);
+  REQUIRE(cp.ok());
+  CHECK(log->spare_count() == 3);  // the rest were removed
+  size_t files = std::distance(std::filesystem::directory_iterator(tmp / "log"), {});
+  for (int i = 0; i < 8; ++i) REQUIRE(log->append({1, 1, 0, p, Durability::written, {}}).ok());
+  CHECK(log->spare_count() < 3);   // taken by new segments, no new files
+  CHECK(std::distance(std::filesystem::directory_iterator(tmp / "log"), {}) == static_cast<long>(files));
+  log.reset();
+  LogScan scan;
+  auto records = test::read_records(tmp / "log", &scan);
+  CHECK(scan.findings.empty());    // the old records in reused files stay behind the end marks
+}
+
 TEST_CASE("a checkpoint refuses records for an unknown volume and keeps them") {
   TempDir tmp;
   auto log = Log::open(io::posix_file_system(), tmp / "log", test::small_log_options()).value();
