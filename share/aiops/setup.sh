@@ -12,12 +12,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Build: compiler, CMake, and the libraries (Boost.Interprocess and Asio are
-# header-only, so libboost-dev is all of Boost that is needed).
+# header-only, so libboost-dev is all of Boost that is needed; libssl-dev
+# for libcrypto's SHA-256).
 # Tests: mandoc (man page lint), jq (reading --json output in shell tests).
 packages=(
   build-essential cmake pkg-config
   libcli11-dev libboost-dev libarmadillo-dev libtomlplusplus-dev doctest-dev
-  nlohmann-json3-dev libxxhash-dev
+  nlohmann-json3-dev libxxhash-dev libssl-dev
   mandoc jq
 )
 
