@@ -42,6 +42,9 @@ int run(int argc, char** argv) {
   Action action;
   add_config_commands(app, action);
   add_log_commands(app, action);
+  add_status_commands(app, action);
+  add_load_commands(app, action);
+  add_verify_commands(app, action);
   add_bench_commands(app, action);
 
   try {

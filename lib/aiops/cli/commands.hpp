@@ -12,5 +12,8 @@ namespace aiops::cli {
 void add_config_commands(CLI::App& app, Action& action);  // config_command.cpp
 void add_log_commands(CLI::App& app, Action& action);     // log_command.cpp
 void add_bench_commands(CLI::App& app, Action& action);   // bench_command.cpp
+void add_status_commands(CLI::App& app, Action& action);  // status_command.cpp
+void add_load_commands(CLI::App& app, Action& action);    // load_command.cpp
+void add_verify_commands(CLI::App& app, Action& action);  // load_command.cpp
 
 }  // namespace aiops::cli

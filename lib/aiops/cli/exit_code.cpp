@@ -10,7 +10,9 @@ int exit_code_for(const Error& error) noexcept {
     case Errc::unsupported:
     case Errc::not_found: return exit_invalid_input;
     case Errc::busy: return exit_busy;
-    case Errc::timeout: return exit_unreachable;
+    case Errc::timeout:
+    case Errc::unreachable:
+    case Errc::disconnected: return exit_unreachable;
     case Errc::permission_denied:
     case Errc::io_error:
     case Errc::no_space:

@@ -20,6 +20,8 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::crashed: return "crashed";
     case Errc::timeout: return "timeout";
     case Errc::invalid_input: return "invalid_input";
+    case Errc::unreachable: return "unreachable";
+    case Errc::disconnected: return "disconnected";
   }
   return "unknown";
 }
@@ -47,6 +49,11 @@ Error error_from_errno(int sys_errno, std::string_view context) {
     case ENOTDIR:
     case EISDIR: code = Errc::invalid_argument; break;
     case ETIMEDOUT: code = Errc::timeout; break;
+    case ECONNREFUSED:
+    case EHOSTUNREACH:
+    case ENETUNREACH: code = Errc::unreachable; break;
+    case ECONNRESET:
+    case EPIPE: code = Errc::disconnected; break;
     default: code = Errc::io_error; break;
   }
   std::string m(context);

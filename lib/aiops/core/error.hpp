@@ -32,6 +32,8 @@ enum class Errc {
   crashed,            // the fault-injecting file system simulated a crash
   timeout,
   invalid_input,      // malformed text or binary input from outside
+  unreachable,        // the peer (a worker) cannot be connected to
+  disconnected,       // the peer closed or broke the connection mid-way
 };
 
 /// Short stable name of a code ("io_error", ...), used in JSON output.

@@ -5,7 +5,7 @@
 
 namespace aiops::wal {
 
-Result<CheckpointResult> checkpoint(Log& log, VolumeWriter& volumes) {
+Result<CheckpointResult> checkpoint(Log& log, VolumeWriter& volumes, const BeforeRetire& before_retire) {
   io::FileSystem& fs = log.file_system();
   AIOPS_TRY(log.sync());
   const uint64_t target = log.durable_sequence();
@@ -39,6 +39,7 @@ Result<CheckpointResult> checkpoint(Log& log, VolumeWriter& volumes) {
     AIOPS_TRY(volumes.sync());
     AIOPS_TRY(write_checkpoint_file(fs, log.dir(), target));
   }
+  if (before_retire) before_retire(result.applied_through);
   AIOPS_ASSIGN(result.segments_removed, log.remove_segments_through(result.applied_through));
   return result;
 }

@@ -11,7 +11,9 @@
 //     the same bytes wins, as it did when it was acknowledged);
 //  3. fdatasync the volumes;
 //  4. replace CHECKPOINT (atomic, synced);
-//  5. remove segments whose records are all applied.
+//  5. tell the caller (`before_retire`), who drops its references to the
+//     applied records — the read path's index — and then
+//  6. retire the segments whose records are all applied (they are recycled).
 // A crash anywhere repeats at most steps 2-5 on the next run; writing the
 // same record twice leaves the same bytes.
 //
@@ -19,6 +21,7 @@
 // appends may go on concurrently.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "aiops/core/error.hpp"
@@ -46,6 +49,10 @@ struct CheckpointResult {
   uint64_t segments_removed = 0;
 };
 
-[[nodiscard]] Result<CheckpointResult> checkpoint(Log& log, VolumeWriter& volumes);
+/// Called with the new applied_through once it is durable and before any
+/// segment is retired.
+using BeforeRetire = std::function<void(uint64_t applied_through)>;
+
+[[nodiscard]] Result<CheckpointResult> checkpoint(Log& log, VolumeWriter& volumes, const BeforeRetire& before_retire = {});
 
 }  // namespace aiops::wal

@@ -292,6 +292,15 @@ void Log::append_async(const AppendRequest& request, AppendCompletion& done) {
   push(p);
 }
 
+void Log::sync_async(AppendCompletion& done) {
+  auto* p = new Pending;
+  p->barrier = true;
+  p->durable = true;
+  p->owned = true;
+  p->done = &done;
+  push(p);
+}
+
 Status Log::sync() {
   Waiter waiter;
   waiter.pending.barrier = true;
@@ -766,12 +775,34 @@ std::vector<SegmentState> Log::segments() const {
   return segments_;
 }
 
+Status Log::read_segment(uint64_t segment, uint64_t file_offset, std::span<std::byte> out) const {
+  std::shared_ptr<io::File> file;
+  {
+    std::lock_guard lock(segments_mu_);
+    auto it = readers_.find(segment);
+    if (it == readers_.end()) {
+      bool live = std::any_of(segments_.begin(), segments_.end(), [&](const SegmentState& s) { return s.index == segment; });
+      if (!live) return Error(Errc::not_found, "log segment " + std::to_string(segment) + " is retired");
+      AIOPS_ASSIGN(auto opened, fs_.open(dir_ / segment_file_name(segment), {.read_only = true}));
+      it = readers_.emplace(segment, std::shared_ptr<io::File>(std::move(opened))).first;
+    }
+    file = it->second;
+  }
+  AIOPS_ASSIGN(size_t n, io::read_full(*file, file_offset, out));
+  if (n != out.size())
+    return Error(Errc::io_error, "read " + file->path().string() + " at offset " + std::to_string(file_offset) +
+                                     ": the file ends after " + std::to_string(n) + " of " +
+                                     std::to_string(out.size()) + " bytes");
+  return {};
+}
+
 Result<uint64_t> Log::remove_segments_through(uint64_t sequence) {
   std::vector<uint64_t> doomed;
   {
     std::lock_guard lock(segments_mu_);
     while (segments_.size() > 1 && segments_.front().next_sequence - 1 <= sequence) {
       doomed.push_back(segments_.front().index);
+      readers_.erase(segments_.front().index);
       segments_.erase(segments_.begin());
     }
   }

@@ -47,6 +47,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -164,6 +165,9 @@ class Log {
   void append_async(const AppendRequest& request, AppendCompletion& done);
   /// Barrier: returns once every record acknowledged before the call is durable.
   [[nodiscard]] Status sync();
+  /// The same barrier; `done` is told on the syncer thread (Appended::sequence
+  /// is the durable sequence then).
+  void sync_async(AppendCompletion& done);
 
   [[nodiscard]] const RecoveryReport& recovery() const { return recovery_; }
   [[nodiscard]] LogStats stats() const;
@@ -176,6 +180,10 @@ class Log {
 
   /// The segments, oldest first (the last one is being appended to).
   [[nodiscard]] std::vector<SegmentState> segments() const;
+  /// Reads `out.size()` bytes at `file_offset` of segment `segment` — the
+  /// payload of a record, for the read path. The caller makes sure the
+  /// segment is not retired meanwhile (it holds a record not yet applied).
+  [[nodiscard]] Status read_segment(uint64_t segment, uint64_t file_offset, std::span<std::byte> out) const;
   /// Retires segments, other than the newest, whose records all have a
   /// sequence <= `sequence` (they are applied to the volumes): each becomes
   /// a spare for a future segment, or is removed when there are enough.
@@ -245,6 +253,7 @@ class Log {
 
   mutable std::mutex segments_mu_;
   std::vector<SegmentState> segments_;
+  mutable std::map<uint64_t, std::shared_ptr<io::File>> readers_;  // read-only handles, by segment
 
   // Intake: appenders push onto a lock-free stack; the committer takes it
   // whole. A mutex here made dozens of appenders queue up and sleep on it.

@@ -1,0 +1,239 @@
+#include "aiops/client/native_client.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "aiops/core/checksum.hpp"
+
+namespace aiops::client {
+
+std::string Endpoint::text() const {
+  if (is_unix) return "unix:" + path.string();
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Endpoint Endpoint::of(const config::ListenerConfig& l) {
+  Endpoint e;
+  e.is_unix = l.is_unix;
+  e.host = l.host == "localhost" ? "127.0.0.1" : l.host;
+  e.port = l.port;
+  e.path = l.unix_path;
+  return e;
+}
+
+namespace {
+
+// Why a connect failed, as the load tool counts it.
+Error connect_error(int err, const Endpoint& e) {
+  std::string where = "connect to " + e.text();
+  if (err == ECONNREFUSED || err == ENOENT || err == EHOSTUNREACH || err == ENETUNREACH)
+    return Error(Errc::unreachable, where + ": " + std::strerror(err), err);
+  return error_from_errno(err, where);
+}
+
+Result<int> open_socket(const Endpoint& e, std::chrono::milliseconds timeout) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  int family = AF_UNIX;
+  if (e.is_unix) {
+    auto* un = reinterpret_cast<sockaddr_un*>(&addr);
+    un->sun_family = AF_UNIX;
+    std::string p = e.path.string();
+    if (p.size() >= sizeof un->sun_path) return Error(Errc::invalid_argument, "socket path too long: " + p);
+    std::memcpy(un->sun_path, p.c_str(), p.size() + 1);
+    len = sizeof(sockaddr_un);
+  } else if (auto* in4 = reinterpret_cast<sockaddr_in*>(&addr); ::inet_pton(AF_INET, e.host.c_str(), &in4->sin_addr) == 1) {
+    family = in4->sin_family = AF_INET;
+    in4->sin_port = htons(e.port);
+    len = sizeof(sockaddr_in);
+  } else if (auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr); ::inet_pton(AF_INET6, e.host.c_str(), &in6->sin6_addr) == 1) {
+    family = in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(e.port);
+    len = sizeof(sockaddr_in6);
+  } else {
+    return Error(Errc::invalid_argument, "not an IP address: " + e.host);
+  }
+  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return error_from_errno(errno, "socket");
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    int err = errno;
+    if (err != EINPROGRESS) {
+      ::close(fd);
+      return connect_error(err, e);
+    }
+    pollfd p{fd, POLLOUT, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    socklen_t elen = sizeof err;
+    if (ready <= 0) {
+      ::close(fd);
+      return Error(Errc::timeout, "connect to " + e.text() + ": timed out");
+    }
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    if (err != 0) {
+      ::close(fd);
+      return connect_error(err, e);
+    }
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  if (!e.is_unix) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return fd;
+}
+
+}  // namespace
+
+Error refusal(const net::ReplyHeader& reply) {
+  std::string m = std::string(net::opcode_name(reply.opcode)) + " refused by the worker: " +
+                  std::string(net::status_name(reply.status));
+  if (reply.retry_after_ms > 0) m += " (retry after " + std::to_string(reply.retry_after_ms) + " ms)";
+  bool transient = reply.status == net::Status::busy || reply.status == net::Status::too_many_outstanding ||
+                   reply.status == net::Status::shutting_down;
+  return Error(transient ? Errc::busy : Errc::io_error, std::move(m));
+}
+
+Result<std::unique_ptr<NativeClient>> NativeClient::connect(const Endpoint& endpoint, std::string_view client,
+                                                            std::string_view token,
+                                                            std::chrono::milliseconds timeout) {
+  AIOPS_ASSIGN(int fd, open_socket(endpoint, timeout));
+  std::unique_ptr<NativeClient> c(new NativeClient(fd, endpoint.text(), timeout));
+  auto body = net::encode_hello({std::string(client), std::string(token)});
+  std::vector<std::byte> frame(net::request_header_bytes + body.size());
+  net::encode_request({net::Opcode::hello, 0, 0, 0, static_cast<uint32_t>(body.size()), 0, checksum64(body)},
+                      frame.data());
+  std::copy(body.begin(), body.end(), frame.begin() + net::request_header_bytes);
+  AIOPS_TRY(c->send_all(frame));
+  AIOPS_ASSIGN(Reply reply, c->receive());
+  if (reply.header.status != net::Status::ok) {
+    Error e = refusal(reply.header);
+    if (reply.header.status == net::Status::unknown_client || reply.header.status == net::Status::bad_token)
+      return Error(Errc::permission_denied, "worker at " + endpoint.text() + " refused client \"" + std::string(client) +
+                                                "\": " + std::string(net::status_name(reply.header.status)));
+    return e.with_context("worker at " + endpoint.text());
+  }
+  AIOPS_ASSIGN(c->hello_, net::decode_hello_reply(reply.payload));
+  return c;
+}
+
+NativeClient::~NativeClient() { ::close(fd_); }
+
+const net::VolumeInfo* NativeClient::volume(std::string_view name) const {
+  for (const auto& v : hello_.volumes)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+Status NativeClient::send_all(std::span<const std::byte> bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return error_from_errno(errno, "send to " + peer_);
+    }
+    bytes = bytes.subspan(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Status NativeClient::receive_exact(std::span<std::byte> out) {
+  auto deadline = Clock::now() + timeout_;
+  while (!out.empty()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd p{fd_, POLLIN, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0)));
+    if (ready == 0) return Error(Errc::timeout, "no reply from " + peer_ + " within " + std::to_string(timeout_.count()) + " ms");
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return error_from_errno(errno, "poll " + peer_);
+    }
+    ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
+    if (n == 0) return Error(Errc::disconnected, peer_ + " closed the connection");
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return error_from_errno(errno, "receive from " + peer_);
+    }
+    out = out.subspan(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<Reply> NativeClient::receive() {
+  std::array<std::byte, net::reply_header_bytes> raw{};
+  AIOPS_TRY(receive_exact(raw));
+  auto decoded = net::decode_reply(raw.data());
+  if (const auto* bad = std::get_if<net::DecodeError>(&decoded))
+    return Error(Errc::invalid_input, "reply from " + peer_ + " breaks the protocol: " + bad->problem);
+  Reply r{std::get<net::ReplyHeader>(decoded), {}};
+  r.payload.resize(r.header.length);
+  AIOPS_TRY(receive_exact(r.payload));
+  if (!r.payload.empty() && checksum64(r.payload) != r.header.checksum)
+    return Error(Errc::corrupt, "reply from " + peer_ + " (handle " + std::to_string(r.header.handle) +
+                                    "): payload does not match its checksum");
+  return r;
+}
+
+Status NativeClient::send_write(uint64_t handle, uint32_t volume, uint64_t offset, std::span<const std::byte> data,
+                                bool fua) {
+  std::array<std::byte, net::request_header_bytes> h{};
+  net::encode_request({net::Opcode::write, static_cast<uint16_t>(fua ? net::flag_fua : 0), handle, volume,
+                       static_cast<uint32_t>(data.size()), offset, checksum64(data)},
+                      h.data());
+  AIOPS_TRY(send_all(h));
+  return send_all(data);
+}
+
+Status NativeClient::send_read(uint64_t handle, uint32_t volume, uint64_t offset, uint32_t length) {
+  std::array<std::byte, net::request_header_bytes> h{};
+  net::encode_request({net::Opcode::read, 0, handle, volume, length, offset, 0}, h.data());
+  return send_all(h);
+}
+
+Status NativeClient::send_flush(uint64_t handle) {
+  std::array<std::byte, net::request_header_bytes> h{};
+  net::encode_request({net::Opcode::flush, 0, handle, 0, 0, 0, 0}, h.data());
+  return send_all(h);
+}
+
+Status NativeClient::send_raw(std::span<const std::byte> bytes) { return send_all(bytes); }
+
+Result<Reply> NativeClient::expect(uint64_t handle) {
+  AIOPS_ASSIGN(Reply r, receive());
+  if (r.header.handle != handle)
+    return Error(Errc::invalid_input, "reply from " + peer_ + " for handle " + std::to_string(r.header.handle) +
+                                          ", expected " + std::to_string(handle));
+  if (r.header.status != net::Status::ok) return refusal(r.header);
+  return r;
+}
+
+Status NativeClient::write(uint32_t volume, uint64_t offset, std::span<const std::byte> data, bool fua) {
+  uint64_t handle = next_handle_++;
+  AIOPS_TRY(send_write(handle, volume, offset, data, fua));
+  return expect(handle).status();
+}
+
+Result<std::vector<std::byte>> NativeClient::read(uint32_t volume, uint64_t offset, uint32_t length) {
+  uint64_t handle = next_handle_++;
+  AIOPS_TRY(send_read(handle, volume, offset, length));
+  AIOPS_ASSIGN(Reply r, expect(handle));
+  return std::move(r.payload);
+}
+
+Status NativeClient::flush() {
+  uint64_t handle = next_handle_++;
+  AIOPS_TRY(send_flush(handle));
+  return expect(handle).status();
+}
+
+}  // namespace aiops::client

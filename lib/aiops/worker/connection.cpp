@@ -1,0 +1,333 @@
+#include "aiops/worker/connection.hpp"
+
+#include <algorithm>
+
+#include "aiops/core/checksum.hpp"
+#include "aiops/core/logger.hpp"
+#include "aiops/worker/server.hpp"
+#include "aiops/worker/wire_status.hpp"
+
+namespace aiops::worker {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr uint32_t retry_after_busy_ms = 100;
+constexpr size_t discard_chunk_bytes = 64 << 10;
+
+// A write on its way through the block store; owns the payload until the
+// log has it.
+class PendingWrite final : public store::WriteCompletion {
+ public:
+  PendingWrite(std::shared_ptr<Connection> connection, uint64_t handle, std::vector<std::byte> payload)
+      : connection_(std::move(connection)), handle_(handle), payload_(std::move(payload)) {}
+
+  [[nodiscard]] const std::vector<std::byte>& payload() const { return payload_; }
+
+  void write_done(const Result<wal::Appended>& result) noexcept override {
+    net::Status status = result.ok() ? net::Status::ok : wire_status(result.error());
+    if (!result.ok()) log_error("write failed in the store: " + result.error().message());
+    auto conn = std::move(connection_);
+    auto handle = handle_;
+    auto bytes = static_cast<uint32_t>(payload_.size());
+    delete this;  // the last use of this object; the log is done with the payload
+    asio::post(conn->executor(), [conn, handle, status, bytes] {
+      conn->finished(handle, net::Opcode::write, status, bytes);
+    });
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  uint64_t handle_;
+  std::vector<std::byte> payload_;
+};
+
+class PendingFlush final : public wal::AppendCompletion {
+ public:
+  PendingFlush(std::shared_ptr<Connection> connection, uint64_t handle)
+      : connection_(std::move(connection)), handle_(handle) {}
+
+  void complete(const Result<wal::Appended>& result) noexcept override {
+    net::Status status = result.ok() ? net::Status::ok : wire_status(result.error());
+    auto conn = std::move(connection_);
+    auto handle = handle_;
+    delete this;
+    asio::post(conn->executor(), [conn, handle, status] { conn->finished(handle, net::Opcode::flush, status, 0); });
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  uint64_t handle_;
+};
+
+}  // namespace
+
+Connection::Connection(Server& server, Socket socket, std::string peer)
+    : server_(server), socket_(std::move(socket)), idle_(socket_.get_executor()), peer_(std::move(peer)) {}
+
+Connection::Executor Connection::executor() { return socket_.get_executor(); }
+
+std::string Connection::who() const {
+  return (client_ != nullptr ? "client " + client_->name : std::string("unauthenticated client")) + " (" + peer_ + ")";
+}
+
+void Connection::start() {
+  arm_idle_timer();
+  read_header();
+}
+
+void Connection::read_header() {
+  if (draining_ || closed_) return maybe_finish_drain();
+  asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](const error_code& ec, size_t) {
+    if (ec) {
+      // EOF or a reset: the client is gone; replies still owed are dropped.
+      if (self->draining_) self->maybe_finish_drain();
+      else self->close();
+      return;
+    }
+    self->on_header();
+  });
+}
+
+void Connection::on_header() {
+  arm_idle_timer();
+  auto decoded = net::decode_request(header_.data());
+  if (const auto* bad = std::get_if<net::DecodeError>(&decoded)) {
+    net::RequestHeader unknown{};
+    unknown.opcode = static_cast<net::Opcode>(0);
+    return refuse(unknown, bad->status, bad->problem, /*close_after=*/true);
+  }
+  const net::RequestHeader h = std::get<net::RequestHeader>(decoded);
+  const auto& cfg = server_.context().config.worker;
+  if (h.opcode == net::Opcode::hello) {
+    if (client_ != nullptr) return refuse(h, net::Status::malformed, "a second HELLO on one connection", true);
+    return read_body(h.length, [this, h](std::vector<std::byte> body) { handle_hello(h, std::move(body)); });
+  }
+  if (client_ == nullptr) return refuse(h, net::Status::not_authenticated, "request before HELLO", true);
+  const bool has_payload = h.opcode == net::Opcode::write;
+  auto refuse_and_skip = [&](net::Status status, const std::string& why) {
+    refuse(h, status, why);
+    if (has_payload) discard(h.length);
+    else read_header();
+  };
+  if (h.length > cfg.max_request_size_bytes)
+    return refuse_and_skip(net::Status::too_large, std::to_string(h.length) + " bytes is more than max_request_size " +
+                                                       std::to_string(cfg.max_request_size_bytes));
+  if (outstanding_ >= cfg.max_outstanding)
+    return refuse_and_skip(net::Status::too_many_outstanding,
+                           std::to_string(outstanding_) + " requests outstanding, the limit is max_outstanding " +
+                               std::to_string(cfg.max_outstanding));
+  switch (h.opcode) {
+    case net::Opcode::write:
+      return read_body(h.length, [this, h](std::vector<std::byte> payload) {
+        handle_write(h, std::move(payload));
+        read_header();
+      });
+    case net::Opcode::read:
+      handle_read(h);
+      return read_header();
+    case net::Opcode::flush:
+      handle_flush(h);
+      return read_header();
+    case net::Opcode::hello: break;
+  }
+}
+
+void Connection::read_body(uint32_t length, std::function<void(std::vector<std::byte>)> then) {
+  auto body = std::make_shared<std::vector<std::byte>>(length);
+  asio::async_read(socket_, asio::buffer(*body),
+                   [self = shared_from_this(), body, then = std::move(then)](const error_code& ec, size_t) {
+                     if (ec) {
+                       if (self->draining_) self->maybe_finish_drain();
+                       else self->close();
+                       return;
+                     }
+                     then(std::move(*body));
+                   });
+}
+
+void Connection::discard(uint64_t bytes) {
+  if (bytes == 0) return read_header();
+  scratch_.resize(discard_chunk_bytes);
+  size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, scratch_.size()));
+  asio::async_read(socket_, asio::buffer(scratch_.data(), chunk),
+                   [self = shared_from_this(), rest = bytes - chunk](const error_code& ec, size_t) {
+                     if (ec) return self->close();
+                     self->discard(rest);
+                   });
+}
+
+void Connection::handle_hello(const net::RequestHeader& h, std::vector<std::byte> body) {
+  if (checksum64(body) != h.checksum) return refuse(h, net::Status::checksum_mismatch, "HELLO body checksum", true);
+  auto hello = net::decode_hello(body);
+  if (!hello.ok()) return refuse(h, net::Status::malformed, hello.error().message(), true);
+  const auto& ctx = server_.context();
+  const ClientInfo* info = nullptr;
+  switch (ctx.clients.authenticate(hello->client, hello->token, &info)) {
+    case AuthOutcome::unknown_client:
+      return refuse(h, net::Status::unknown_client, "no client \"" + hello->client + "\" is configured", true);
+    case AuthOutcome::bad_token:
+      return refuse(h, net::Status::bad_token, "wrong token for client \"" + hello->client + "\"", true);
+    case AuthOutcome::ok: break;
+  }
+  client_ = info;
+  ctx.counters.at(client_->id).connections.fetch_add(1, std::memory_order_relaxed);
+  net::HelloReply reply;
+  reply.max_request_bytes = static_cast<uint32_t>(std::min<uint64_t>(ctx.config.worker.max_request_size_bytes, UINT32_MAX));
+  reply.max_outstanding = ctx.config.worker.max_outstanding;
+  reply.server_version = AIOPS_VERSION;
+  for (const auto& [volume, access] : client_->access) {
+    const auto* v = ctx.clients.volume(volume);
+    reply.volumes.push_back({v->id, v->name, v->size_bytes, access == config::Access::read_only});
+  }
+  log_info(who() + " connected");
+  send({net::Opcode::hello, net::Status::ok, h.handle, 0, 0, 0}, net::encode_hello_reply(reply));
+  read_header();
+}
+
+net::Status Connection::check_access(uint32_t volume, bool write, std::string& why) const {
+  switch (server_.context().clients.check(*client_, volume, write)) {
+    case AccessOutcome::ok: return net::Status::ok;
+    case AccessOutcome::unknown_volume:
+      why = "volume id " + std::to_string(volume) + " is not configured";
+      return net::Status::unknown_volume;
+    case AccessOutcome::not_granted:
+      why = "volume id " + std::to_string(volume) + " is not granted to this client";
+      return net::Status::access_denied;
+    case AccessOutcome::read_only:
+      why = "volume id " + std::to_string(volume) + " is read-only for this client";
+      return net::Status::access_denied;
+  }
+  return net::Status::io_error;
+}
+
+void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte> payload) {
+  const uint64_t hash = checksum64(payload);
+  if (hash != h.checksum) return refuse(h, net::Status::checksum_mismatch, "payload does not match its checksum");
+  std::string why;
+  if (auto s = check_access(h.volume, true, why); s != net::Status::ok) return refuse(h, s, why);
+  const auto& ctx = server_.context();
+  const bool durable = (h.flags & net::flag_fua) != 0 || ctx.config.log.ack == config::LogConfig::Ack::durable;
+  auto* pending = new PendingWrite(shared_from_this(), h.handle, std::move(payload));
+  store::WriteRequest request{client_->id, h.volume, h.offset, pending->payload(),
+                              durable ? wal::Durability::durable : wal::Durability::written, hash};
+  if (Status s = ctx.store.write(request, *pending); !s.ok()) {
+    delete pending;
+    return refuse(h, wire_status(s.error()), s.error().message());
+  }
+  ++outstanding_;
+}
+
+void Connection::handle_read(const net::RequestHeader& h) {
+  std::string why;
+  if (auto s = check_access(h.volume, false, why); s != net::Status::ok) return refuse(h, s, why);
+  std::vector<std::byte> data(h.length);
+  if (Status s = server_.context().store.read(h.volume, h.offset, data); !s.ok())
+    return refuse(h, wire_status(s.error()), s.error().message());
+  auto& c = server_.context().counters.at(client_->id);
+  c.reads.fetch_add(1, std::memory_order_relaxed);
+  c.read_bytes.fetch_add(data.size(), std::memory_order_relaxed);
+  uint64_t sum = checksum64(data);
+  send({net::Opcode::read, net::Status::ok, h.handle, 0, h.length, sum}, std::move(data));
+}
+
+void Connection::handle_flush(const net::RequestHeader& h) {
+  auto* pending = new PendingFlush(shared_from_this(), h.handle);
+  ++outstanding_;
+  server_.context().store.flush(*pending);
+}
+
+void Connection::finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes) {
+  --outstanding_;
+  auto& c = server_.context().counters.at(client_->id);
+  if (status != net::Status::ok) {
+    c.refused.fetch_add(1, std::memory_order_relaxed);
+  } else if (opcode == net::Opcode::write) {
+    c.writes.fetch_add(1, std::memory_order_relaxed);
+    c.write_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  } else {
+    c.flushes.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!closed_) send({opcode, status, handle, status == net::Status::busy ? retry_after_busy_ms : 0, 0, 0});
+  maybe_finish_drain();
+}
+
+void Connection::refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after) {
+  log_warning(who() + ": " + std::string(net::opcode_name(h.opcode)) + " (handle " + std::to_string(h.handle) +
+              ") refused with " + std::string(net::status_name(status)) + ": " + why +
+              (close_after ? "; closing the connection" : ""));
+  if (client_ != nullptr) server_.context().counters.at(client_->id).refused.fetch_add(1, std::memory_order_relaxed);
+  bool retryable = status == net::Status::busy || status == net::Status::too_many_outstanding ||
+                   status == net::Status::shutting_down;
+  send({h.opcode, status, h.handle, retryable ? retry_after_busy_ms : 0, 0, 0}, {}, close_after);
+}
+
+void Connection::send(net::ReplyHeader header, std::vector<std::byte> payload, bool close_after) {
+  header.length = static_cast<uint32_t>(payload.size());
+  std::vector<std::byte> frame(net::reply_header_bytes + payload.size());
+  net::encode_reply(header, frame.data());
+  std::copy(payload.begin(), payload.end(), frame.begin() + net::reply_header_bytes);
+  out_.push_back(std::move(frame));
+  if (close_after) {
+    close_after_write_ = true;
+    draining_ = true;  // no more requests are read
+  }
+  write_next();
+}
+
+void Connection::write_next() {
+  if (writing_ || out_.empty() || closed_) return;
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_from_this()](const error_code& ec, size_t) {
+    self->writing_ = false;
+    if (ec) return self->close();
+    self->out_.pop_front();
+    if (self->out_.empty() && self->close_after_write_) return self->close();
+    self->write_next();
+    self->maybe_finish_drain();
+  });
+}
+
+void Connection::arm_idle_timer() {
+  idle_.expires_after(server_.context().config.worker.idle_timeout);
+  idle_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->closed_) return;  // re-armed or closed
+    if (self->outstanding_ > 0 || !self->out_.empty()) return self->arm_idle_timer();
+    log_info(self->who() + ": idle for " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                               self->server_.context().config.worker.idle_timeout)
+                                               .count()) +
+             " s; closing the connection");
+    self->close();
+  });
+}
+
+void Connection::drain() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->draining_ = true;
+    error_code ignored;
+    self->socket_.shutdown(Socket::shutdown_receive, ignored);  // ends the pending read
+    self->maybe_finish_drain();
+  });
+}
+
+void Connection::maybe_finish_drain() {
+  if (draining_ && !closed_ && outstanding_ == 0 && !writing_ && out_.empty()) close();
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ignored;
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  idle_.cancel();
+  if (client_ != nullptr) {
+    server_.context().counters.at(client_->id).connections.fetch_sub(1, std::memory_order_relaxed);
+    log_info(who() + " disconnected");
+  }
+  server_.forget(shared_from_this());
+}
+
+}  // namespace aiops::worker

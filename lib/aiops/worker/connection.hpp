@@ -1,0 +1,89 @@
+#pragma once
+// One client connection speaking the native protocol (net/protocol.hpp,
+// aiops-protocol(7)): a HELLO, then pipelined WRITE, READ and FLUSH
+// requests whose replies go out as each completes.
+//
+// Request handling, in the order of the checks (one status each):
+//  1. the header decodes (else malformed / unsupported_version: reply, close);
+//  2. HELLO first (else not_authenticated: reply, close); a failed HELLO
+//     (unknown_client, bad_token) replies and closes;
+//  3. length within max_request_size (else too_large), outstanding requests
+//     below max_outstanding (else too_many_outstanding);
+//  4. payload checksum (checksum_mismatch), volume known (unknown_volume),
+//     granted and writable (access_denied), extent inside (out_of_range).
+// A refused WRITE's payload is still read (and dropped) so the stream stays
+// in step; only a malformed frame or a failed HELLO closes the connection.
+// Every refusal is logged with the client and the reason.
+//
+// Thread-safety: all members run on the connection's strand; completions
+// from the block store are posted to it.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "aiops/net/protocol.hpp"
+#include "aiops/worker/client_directory.hpp"
+
+namespace aiops::worker {
+
+class Server;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Socket = boost::asio::generic::stream_protocol::socket;
+  using Executor = Socket::executor_type;
+
+  Connection(Server& server, Socket socket, std::string peer);
+
+  void start();
+  /// Stop reading requests; close once every owed reply is sent.
+  void drain();
+  /// Close now.
+  void close();
+
+  /// The connection's strand.
+  [[nodiscard]] Executor executor();
+  /// Called (via the strand) when a store operation finishes.
+  void finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes);
+
+ private:
+  void read_header();
+  void on_header();
+  void read_body(uint32_t length, std::function<void(std::vector<std::byte>)> then);
+  void discard(uint64_t bytes);
+  void handle_hello(const net::RequestHeader& h, std::vector<std::byte> body);
+  void handle_write(const net::RequestHeader& h, std::vector<std::byte> payload);
+  void handle_read(const net::RequestHeader& h);
+  void handle_flush(const net::RequestHeader& h);
+  [[nodiscard]] net::Status check_access(uint32_t volume, bool write, std::string& why) const;
+  void refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after = false);
+  void send(net::ReplyHeader header, std::vector<std::byte> payload = {}, bool close_after = false);
+  void write_next();
+  void arm_idle_timer();
+  void maybe_finish_drain();
+  [[nodiscard]] std::string who() const;
+
+  Server& server_;
+  Socket socket_;
+  boost::asio::steady_timer idle_;
+  std::string peer_;
+  std::array<std::byte, net::request_header_bytes> header_{};
+  std::vector<std::byte> scratch_;  // for discarding payloads
+  const ClientInfo* client_ = nullptr;
+  uint32_t outstanding_ = 0;
+  std::deque<std::vector<std::byte>> out_;
+  bool writing_ = false;
+  bool close_after_write_ = false;
+  bool draining_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace aiops::worker

@@ -1,0 +1,47 @@
+#pragma once
+// The worker's control socket: a Unix stream socket (mode 0600) on which the
+// aiops tool sends commands.
+//
+// Protocol: one JSON object per line in each direction. A request names its
+// command: {"command": "status"}; the reply is {"ok": true, ...} or
+// {"ok": false, "error": "..."}. A connection may send several requests.
+//
+// Only the worker's own user (or root) may use it: besides the file mode,
+// the peer's credentials (SO_PEERCRED) are checked on every connection.
+//
+// Thread-safety: runs on the io_context; the handler is called there.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include "aiops/core/error.hpp"
+
+namespace aiops::worker {
+
+class ControlServer {
+ public:
+  using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
+
+  ControlServer(boost::asio::io_context& io, std::filesystem::path path, Handler handler);
+  ~ControlServer();
+
+  /// Binds the socket (a stale one left by a dead worker is replaced).
+  [[nodiscard]] Status listen();
+  void stop();
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  class Session;
+  void accept_next();
+
+  boost::asio::io_context& io_;
+  std::filesystem::path path_;
+  Handler handler_;
+  std::optional<boost::asio::local::stream_protocol::acceptor> acceptor_;
+};
+
+}  // namespace aiops::worker

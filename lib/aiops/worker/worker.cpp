@@ -1,0 +1,153 @@
+#include "aiops/worker/worker.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+
+#include "aiops/core/logger.hpp"
+#include "aiops/worker/sd_notify.hpp"
+
+namespace aiops::worker {
+
+namespace asio = boost::asio;
+
+namespace {
+
+store::StoreOptions store_options(const config::Config& c) {
+  store::StoreOptions o;
+  o.data_dir = c.worker.data_dir;
+  for (const auto& v : c.volumes) o.volumes.push_back({v.name, v.id, v.size_bytes});
+  o.log.segment_bytes = c.log.segment_size_bytes;
+  o.log.group_commit_bytes = c.log.group_commit_bytes;
+  o.log.group_commit_delay = c.log.group_commit_delay;
+  o.checkpoint_interval = c.log.checkpoint_interval;
+  o.checkpoint_bytes = c.log.checkpoint_bytes;
+  return o;
+}
+
+unsigned io_threads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
+
+}  // namespace
+
+Worker::Worker(const config::Config& config)
+    : config_(config), clients_(config_), counters_(clients_.clients()), signals_(io_, SIGTERM, SIGINT) {}
+
+Result<std::unique_ptr<Worker>> Worker::start(const config::Config& config) {
+  std::unique_ptr<Worker> w(new Worker(config));
+  AIOPS_TRY(w->open());
+  return w;
+}
+
+Status Worker::open() {
+  AIOPS_ASSIGN(store_, store::BlockStore::open(io::posix_file_system(), store_options(config_)));
+  server_ = std::make_unique<Server>(io_, ServerContext{config_, *store_, clients_, counters_});
+  AIOPS_TRY(server_->listen());
+  control_ = std::make_unique<ControlServer>(io_, config_.worker.control_socket,
+                                             [this](const nlohmann::json& request) -> nlohmann::json {
+                                               if (request["command"] == "status") return status();
+                                               return {{"ok", false},
+                                                       {"error", "unknown command \"" +
+                                                                     request["command"].get<std::string>() + "\""}};
+                                             });
+  AIOPS_TRY(control_->listen());
+  trace_ = std::make_unique<TraceRecorder>(io_, config_.worker.data_dir / "trace", config_.worker.trace_interval,
+                                           counters_, clients_.clients());
+  trace_->start();
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (!ec) signalled_.set_value(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  work_.emplace(io_.get_executor());
+  for (unsigned i = 0; i < io_threads(); ++i) threads_.emplace_back([this] { io_.run(); });
+  std::string where;
+  for (const auto& l : server_->listeners()) where += (where.empty() ? "" : ", ") + l.address;
+  log_info("ready: serving " + std::to_string(config_.volumes.size()) + " volumes on " + where +
+           "; control socket " + config_.worker.control_socket.string());
+  if (Status s = sd_notify("READY=1\nSTATUS=serving\nMAINPID=" + std::to_string(::getpid())); !s.ok())
+    log_warning("could not tell systemd we are ready: " + s.error().message());
+  return {};
+}
+
+std::string Worker::wait_for_signal() { return signalled_.get_future().get(); }
+
+Status Worker::shutdown() {
+  if (shut_down_) return {};
+  shut_down_ = true;
+  (void)sd_notify("STOPPING=1");
+  Status result;
+  if (server_) {
+    server_->stop_accepting();
+    auto drained = std::make_shared<std::promise<void>>();
+    auto done = drained->get_future();
+    server_->drain([drained] { drained->set_value(); });
+    if (done.wait_for(config_.worker.shutdown_timeout) == std::future_status::timeout) {
+      log_warning("connections still busy after shutdown_timeout; closing them");
+      server_->close_all();
+      done.wait_for(std::chrono::seconds(5));
+    }
+  }
+  if (control_) control_->stop();
+  if (trace_) asio::post(io_, [this] { trace_->stop(); });
+  if (store_) {
+    if (Status s = store_->flush(); !s.ok()) result = s;
+  }
+  work_.reset();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  server_.reset();
+  control_.reset();
+  trace_.reset();
+  store_.reset();  // seals the log
+  return result;
+}
+
+Worker::~Worker() {
+  if (!shut_down_) (void)shutdown();
+}
+
+nlohmann::json Worker::status() const {
+  nlohmann::json listeners = nlohmann::json::array();
+  for (const auto& l : server_->listeners()) listeners.push_back({{"protocol", l.protocol}, {"address", l.address}});
+  nlohmann::json clients = nlohmann::json::array();
+  for (const auto& c : clients_.clients()) {
+    const ClientCounters& k = counters_.at(c.id);
+    clients.push_back({{"name", c.name},
+                       {"id", c.id},
+                       {"sla", c.sla},
+                       {"connections", k.connections.load()},
+                       {"reads", k.reads.load()},
+                       {"writes", k.writes.load()},
+                       {"flushes", k.flushes.load()},
+                       {"read_bytes", k.read_bytes.load()},
+                       {"write_bytes", k.write_bytes.load()},
+                       {"refused", k.refused.load()}});
+  }
+  store::StoreStats s = store_->stats();
+  nlohmann::json log = {{"state", s.log_failure ? "failed" : "ok"},
+                        {"records", s.log.records},
+                        {"payload_bytes", s.log.payload_bytes},
+                        {"fdatasyncs", s.log.syncs},
+                        {"durable_sequence", s.durable_sequence},
+                        {"applied_through", s.applied_through},
+                        {"unapplied_bytes", s.unapplied_bytes},
+                        {"checkpoints", s.checkpoints},
+                        {"segments", store_->log().segments().size()}};
+  if (s.log_failure) log["error"] = s.log_failure->message();
+  if (s.last_checkpoint_error) log["checkpoint_error"] = s.last_checkpoint_error->message();
+  nlohmann::json volumes = nlohmann::json::array();
+  for (const auto& v : config_.volumes) volumes.push_back({{"name", v.name}, {"id", v.id}, {"size_bytes", v.size_bytes}});
+  return {{"ok", true},
+          {"name", config_.worker.name},
+          {"version", AIOPS_VERSION},
+          {"pid", ::getpid()},
+          {"uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
+          {"config", config_.source_file.string()},
+          {"control_socket", config_.worker.control_socket.string()},
+          {"listeners", listeners},
+          {"connections", server_->connection_count()},
+          {"clients", clients},
+          {"volumes", volumes},
+          {"log", log}};
+}
+
+}  // namespace aiops::worker

@@ -1,0 +1,66 @@
+#pragma once
+// A running worker: the block store, the data-plane server, the control
+// socket and the I/O history, on one io_context with a few threads.
+//
+// Lifecycle: start() opens the store (recovering and replaying the log),
+// binds every listener and the control socket, then reports ready (log line
+// and sd_notify). shutdown() stops accepting, lets every connection finish
+// its requests (at most shutdown_timeout, then closes what is left),
+// makes the log durable and seals it.
+//
+// Thread-safety: start/wait/shutdown from one thread; status() from any.
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include "aiops/config/config.hpp"
+#include "aiops/core/error.hpp"
+#include "aiops/store/block_store.hpp"
+#include "aiops/worker/client_counters.hpp"
+#include "aiops/worker/client_directory.hpp"
+#include "aiops/worker/control_server.hpp"
+#include "aiops/worker/server.hpp"
+#include "aiops/worker/trace_recorder.hpp"
+
+namespace aiops::worker {
+
+class Worker {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Worker>> start(const config::Config& config);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Blocks until SIGTERM or SIGINT arrives; returns the signal's name.
+  std::string wait_for_signal();
+  [[nodiscard]] Status shutdown();
+  [[nodiscard]] nlohmann::json status() const;
+
+ private:
+  explicit Worker(const config::Config& config);
+  Status open();
+
+  config::Config config_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<store::BlockStore> store_;
+  ClientDirectory clients_;
+  CounterTable counters_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<TraceRecorder> trace_;
+  boost::asio::signal_set signals_;
+  std::promise<std::string> signalled_;
+  bool shut_down_ = false;
+};
+
+}  // namespace aiops::worker
