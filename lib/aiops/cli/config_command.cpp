@@ -70,7 +70,7 @@ int run_init(const InitOptions& options) {
                                                         "; it is not replaced without --force, which also "
                                                         "replaces every client token"),
                         exit_invalid_input);
-  const config::InitResult& written = need(std::move(result));
+  config::InitResult written = need(std::move(result));
   if (options.json) {
     print_json({{"ok", true},
                 {"config", written.config_file.string()},
