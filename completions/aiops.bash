@@ -6,13 +6,14 @@ _aiops() {
   # Subcommands of each command path, and the options of each leaf command.
   local -A subs=(
     [aiops]="config log bench"
-    [aiops config]="check"
+    [aiops config]="check init"
     [aiops log]="verify dump"
     [aiops bench]="log"
   )
   local -A opts=(
     [aiops]="--help --version"
     [aiops config check]="--json --help"
+    [aiops config init]="--dir --force --json --help"
     [aiops log verify]="--json --help"
     [aiops log dump]="--json --help"
     [aiops bench log]="--dir --threads --duration --write-size --durable --segment-size --group-commit-bytes

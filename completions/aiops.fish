@@ -23,6 +23,10 @@ complete -c aiops -n '__aiops_path_is' -a bench -d 'Measure parts of aiops on th
 complete -c aiops -n '__aiops_path_is config' -a check -d 'Validate a configuration file'
 complete -c aiops -n '__aiops_path_is config check' -F -r
 complete -c aiops -n '__aiops_path_is config check' -l json -d 'Print the result as JSON'
+complete -c aiops -n '__aiops_path_is config' -a init -d 'Write a worker instance into a directory'
+complete -c aiops -n '__aiops_path_is config init' -l dir -r -a '(__fish_complete_directories)' -d 'Directory of the instance'
+complete -c aiops -n '__aiops_path_is config init' -l force -d 'Replace an existing instance, with new tokens'
+complete -c aiops -n '__aiops_path_is config init' -l json -d 'Print the result as JSON'
 
 # log
 complete -c aiops -n '__aiops_path_is log' -a verify -d 'Check every segment and record'
