@@ -1,9 +1,14 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <set>
+#include <sstream>
 
+#include "aiops/core/checksum.hpp"
 #include "aiops/net/protocol.hpp"
 
 // Only aiops::net: aiops::Status (core/error.hpp) would clash with net::Status.
@@ -543,5 +548,82 @@ TEST_CASE("a bad hello reply body is refused with a precise problem") {
       CHECK(r.error().message().find(row.problem) != std::string::npos);
       CHECK(r.error().message().rfind("hello reply body: ", 0) == 0);
     }
+  }
+}
+
+// ---- the man page agrees with the code ----
+
+namespace {
+
+// `hexdump -C` output, as the man page's examples show it.
+std::string hexdump_c(const std::vector<std::byte>& b) {
+  std::string out;
+  char buf[24];
+  for (size_t i = 0; i < b.size(); i += 16) {
+    std::snprintf(buf, sizeof buf, "%08zx ", i);
+    out += buf;
+    std::string ascii;
+    for (size_t j = i; j < i + 16; ++j) {
+      if (j % 16 == 8) out += ' ';
+      if (j >= b.size()) {
+        out += "   ";
+        continue;
+      }
+      auto c = std::to_integer<unsigned>(b[j]);
+      std::snprintf(buf, sizeof buf, " %02x", c);
+      out += buf;
+      ascii += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '.';
+    }
+    out += "  |" + ascii + "|\n";
+  }
+  std::snprintf(buf, sizeof buf, "%08zx\n", b.size());
+  return out + buf;
+}
+
+std::string man_page() {
+  std::ifstream in(std::filesystem::path(AIOPS_SOURCE_DIR) / "man/aiops-protocol.7");
+  REQUIRE(in);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("the man page lists every status with its number and name") {
+  std::string page = man_page();
+  for (uint16_t i = 0; i < status_count; ++i) {
+    std::string row = ".It " + std::to_string(i) + " Ta Li " + std::string(status_name(static_cast<Status>(i))) + " Ta ";
+    INFO(row);
+    CHECK(page.find(row) != std::string::npos);
+  }
+}
+
+TEST_CASE("the man page's example dumps are what the encoder writes") {
+  std::string page = man_page();
+  SUBCASE("HELLO") {
+    std::vector<std::byte> body = encode_hello(sample_hello);
+    std::vector<std::byte> wire(request_header_bytes);
+    encode_request({.opcode = Opcode::hello, .handle = 1, .length = 15, .checksum = aiops::checksum64(body)}, wire.data());
+    std::string dump = hexdump_c(wire + body);
+    INFO(dump);
+    CHECK(page.find(dump) != std::string::npos);
+  }
+  SUBCASE("WRITE") {
+    std::vector<std::byte> payload{std::byte{0xde}, std::byte{0xad}, std::byte{0xbe}, std::byte{0xef}};
+    std::vector<std::byte> wire(request_header_bytes);
+    encode_request({.opcode = Opcode::write, .flags = flag_fua, .handle = 2, .volume = 1, .length = 4, .offset = 4096,
+                    .checksum = aiops::checksum64(payload)},
+                   wire.data());
+    std::string dump = hexdump_c(wire + payload);
+    INFO(dump);
+    CHECK(page.find(dump) != std::string::npos);
+  }
+  SUBCASE("the reply to the WRITE") {
+    std::vector<std::byte> wire(reply_header_bytes);
+    encode_reply({.opcode = Opcode::write, .handle = 2}, wire.data());
+    std::string dump = hexdump_c(wire);
+    INFO(dump);
+    CHECK(page.find(dump) != std::string::npos);
   }
 }
