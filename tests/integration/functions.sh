@@ -41,3 +41,40 @@ expect_exit() {
 expect_in() {
   grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 does not contain '$2'"; }
 }
+
+# init_instance DIR — `aiops config init` into DIR (quietly).
+init_instance() {
+  aiops config init --dir "$1" >/dev/null || fail "aiops config init --dir $1"
+}
+
+# start_worker CONFIG — starts aiops-worker in the background (its stderr in
+# $TEST_TMP/worker.log, appended), waits until `aiops status` answers, and
+# sets WORKER_PID. The worker is killed when the test exits.
+start_worker() {
+  local config=$1 i
+  "$AIOPS_BIN/aiops-worker" --config "$config" 2>>"$TEST_TMP/worker.log" &
+  WORKER_PID=$!
+  TEST_PIDS+=("$WORKER_PID")
+  for i in $(seq 1 100); do
+    if aiops status --config "$config" --json >/dev/null 2>&1; then return 0; fi
+    kill -0 "$WORKER_PID" 2>/dev/null || { cat "$TEST_TMP/worker.log" >&2; fail "aiops-worker exited during start-up"; }
+    sleep 0.1
+  done
+  cat "$TEST_TMP/worker.log" >&2
+  fail "aiops-worker did not become ready within 10 s"
+}
+
+# stop_worker — SIGTERM, then waits for the worker to exit; fails unless it
+# exits with status 0.
+stop_worker() {
+  local rc=0
+  kill -TERM "$WORKER_PID"
+  wait "$WORKER_PID" || rc=$?
+  [[ $rc -eq 0 ]] || { tail -20 "$TEST_TMP/worker.log" >&2; fail "aiops-worker exited with $rc after SIGTERM"; }
+}
+
+# kill_worker — kill -9, and reap it.
+kill_worker() {
+  kill -9 "$WORKER_PID" 2>/dev/null || true
+  wait "$WORKER_PID" 2>/dev/null || true
+}

@@ -20,6 +20,9 @@ constexpr size_t max_problems = 20;
 
 // What every load client shares.
 struct Shared {
+  Shared(const LoadOptions& o, uint64_t r, RecordWriter* w, Clock::time_point d)
+      : opt(o), run(r), record(w), deadline(d) {}
+
   const LoadOptions& opt;
   uint64_t run;
   RecordWriter* record;
@@ -237,7 +240,7 @@ Result<LoadResult> run_load(const LoadOptions& opt) {
     record->run(run, opt.write_size);
   }
   auto start = Clock::now();
-  Shared shared{opt, run, record.get(), start + std::chrono::duration_cast<Clock::duration>(opt.duration)};
+  Shared shared(opt, run, record.get(), start + std::chrono::duration_cast<Clock::duration>(opt.duration));
   std::vector<Tally> tallies(opt.clients);
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < opt.clients; ++i)

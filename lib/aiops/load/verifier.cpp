@@ -77,14 +77,18 @@ Status apply(History& h, const RecordEvent& e, const std::filesystem::path& file
 
 enum class Verdict { ok, lost, unexpected };
 
-Verdict judge(const BlockHistory& b, const BlockContent& c) {
+// `runs`: the runs the record covers; a stamp of another run is what the
+// block held before the record began.
+Verdict judge(const BlockHistory& b, const BlockContent& c, const std::map<uint64_t, uint32_t>& runs) {
   auto open = [&](const StampId& id) {
     return std::any_of(b.open.begin(), b.open.end(), [&](const auto& w) { return w.second == id; });
   };
   if (c.kind == BlockKind::damaged) return Verdict::unexpected;
   if (c.kind == BlockKind::zeros) return b.last_acked ? Verdict::lost : Verdict::ok;
   if ((b.last_acked && c.id == *b.last_acked) || open(c.id)) return Verdict::ok;
-  return b.known(c.id) ? Verdict::lost : Verdict::unexpected;
+  if (b.known(c.id)) return Verdict::lost;
+  if (runs.count(c.id.run) != 0) return Verdict::unexpected;  // a write of these runs that never went here
+  return b.last_acked ? Verdict::lost : Verdict::ok;         // older than the record
 }
 
 std::string describe(const BlockHistory& b, const BlockContent& c, Verdict v) {
@@ -134,7 +138,7 @@ Result<VerifyResult> run_verify(const VerifyOptions& opt) {
       return client::refusal(reply.header).with_context("verify: read of volume " + std::to_string(b.block.volume) +
                                                         " offset " + std::to_string(b.block.offset));
     BlockContent c = read_stamp(reply.payload, b.block.offset);
-    Verdict v = judge(b, c);
+    Verdict v = judge(b, c, h.run_sizes);
     ++r.checked;
     if (v == Verdict::ok) ++r.ok;
     else if (v == Verdict::lost) ++r.lost;

@@ -7,7 +7,8 @@
 //  * allowed: the last write to the block that was acknowledged, or a write
 //    issued after it whose outcome the load never learned (in flight when
 //    the worker died, or refused with an I/O error); for a block with no
-//    acknowledged write, zeros or any write issued to it;
+//    acknowledged write, zeros, any write issued to it, or what a run before
+//    the record left there;
 //  * lost: an older write, or zeros, where an acknowledged write should be;
 //  * unexpected: bytes that are no write of the record at all (damaged, or
 //    a stamp the record does not know).

@@ -119,7 +119,7 @@ Status BlockStore::read(uint32_t volume, uint64_t offset, std::span<std::byte> o
 
 void BlockStore::flush(wal::AppendCompletion& done) { log_->sync_async(done); }
 
-Status BlockStore::flush() { return log_->sync(); }
+Status BlockStore::flush() { return log_->sync().status(); }
 
 Result<wal::CheckpointResult> BlockStore::checkpoint_now() { return run_checkpoint(); }
 
@@ -157,6 +157,23 @@ void BlockStore::checkpoint_loop() {
     auto result = run_checkpoint();
     if (!result.ok()) log_warning("checkpoint failed (the log keeps the records; retrying later): " + result.error().message());
   }
+}
+
+Status BlockStore::check_index() const {
+  std::shared_lock lock(index_mu_);
+  auto segments = log_->segments();
+  for (const auto& [volume, map] : index_) {
+    for (const Piece& p : map.lookup(0, UINT64_MAX)) {
+      bool live = std::any_of(segments.begin(), segments.end(), [&](const wal::SegmentState& s) {
+        return s.index == p.source.segment && p.source.sequence >= s.first_sequence && p.source.sequence < s.next_sequence;
+      });
+      if (!live)
+        return Error(Errc::corrupt, "read index: volume " + std::to_string(volume) + " offset " + std::to_string(p.offset) +
+                                        " points to record " + std::to_string(p.source.sequence) + " in segment " +
+                                        std::to_string(p.source.segment) + ", which the log no longer holds");
+    }
+  }
+  return {};
 }
 
 StoreStats BlockStore::stats() const {

@@ -118,6 +118,10 @@ class BlockStore {
   /// Applies what the log holds now, without waiting for the interval.
   [[nodiscard]] Result<wal::CheckpointResult> checkpoint_now();
 
+  /// Checks that every piece of the read index points into a segment the
+  /// log still holds (for tests; cost proportional to the index).
+  [[nodiscard]] Status check_index() const;
+
   [[nodiscard]] const volume::VolumeSpec* volume(uint32_t id) const { return volumes_->find(id); }
   [[nodiscard]] StoreStats stats() const;
   [[nodiscard]] wal::Log& log() { return *log_; }

@@ -7,8 +7,10 @@ namespace aiops::wal {
 
 Result<CheckpointResult> checkpoint(Log& log, VolumeWriter& volumes, const BeforeRetire& before_retire) {
   io::FileSystem& fs = log.file_system();
-  AIOPS_TRY(log.sync());
-  const uint64_t target = log.durable_sequence();
+  // Not durable_sequence(): a later round may already be durable whose
+  // acknowledgements (and the caller's bookkeeping of them) are still
+  // running. Everything up to the barrier is done.
+  AIOPS_ASSIGN(const uint64_t target, log.sync());
   AIOPS_ASSIGN(const uint64_t applied, read_checkpoint_file(fs, log.dir()));
   CheckpointResult result;
   result.applied_through = std::max(applied, target);

@@ -4,9 +4,11 @@
 // the log does not grow without bound.
 //
 // Order, and why it is crash-safe:
-//  1. sync the log, and apply only records up to the durable sequence — a
-//     record that could still vanish in a power cut must never be marked
-//     applied, or its sequence number could be handed out again;
+//  1. sync the log, and apply only records up to that barrier — a record
+//     that could still vanish in a power cut must never be marked applied,
+//     or its sequence number could be handed out again; and a record whose
+//     acknowledgement is still being processed (the read index has not seen
+//     it yet) must not be retired under the index's feet;
 //  2. write the records to the volumes, in sequence order (a later write to
 //     the same bytes wins, as it did when it was acknowledged);
 //  3. fdatasync the volumes;

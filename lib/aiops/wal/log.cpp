@@ -301,14 +301,15 @@ void Log::sync_async(AppendCompletion& done) {
   push(p);
 }
 
-Status Log::sync() {
+Result<uint64_t> Log::sync() {
   Waiter waiter;
   waiter.pending.barrier = true;
   waiter.pending.durable = true;
   waiter.pending.done = &waiter;
   waiter.pending.waiter = &waiter;
   push(&waiter.pending);
-  return waiter.wait().status();
+  AIOPS_ASSIGN(Appended done, waiter.wait());
+  return done.sequence;
 }
 
 void Log::push(Pending* p) {
@@ -514,7 +515,6 @@ void Log::finish_rounds(std::vector<Round>& rounds) {
   }
   for (Round& r : rounds) {
     for (Pending* p : r.members) {
-      if (!error && p->barrier) p->result.sequence = durable_through_.load(std::memory_order_relaxed);
       Result<Appended> outcome = error ? Result<Appended>(*error) : Result<Appended>(p->result);
       AppendCompletion* done = p->done;
       if (p->owned) delete p;
@@ -535,8 +535,12 @@ Status Log::write_batch(std::span<Pending* const> batch) {
   buffer_offset_ = write_offset_;
   uint64_t buffered = 0;
   for (Pending* p : batch) {
-    // A barrier needs a marker only if something unprotected came before.
-    if (p->barrier && !(p->seal || unsynced_since_fua_)) continue;
+    // A barrier needs a marker only if something unprotected came before;
+    // either way its result is the last record before it.
+    if (p->barrier && !(p->seal || unsynced_since_fua_)) {
+      p->result.sequence = next_sequence_ - 1;
+      continue;
+    }
     uint64_t end = buffer_offset_ + buffered;
     if (end > segment_header_bytes && end + p->bytes() > options_.segment_bytes) {
       AIOPS_TRY(flush_buffer(buffered));

@@ -163,10 +163,13 @@ class Log {
   [[nodiscard]] Result<Appended> append(const AppendRequest& request);
   /// Appends; `done` is told the outcome on the syncer thread.
   void append_async(const AppendRequest& request, AppendCompletion& done);
-  /// Barrier: returns once every record acknowledged before the call is durable.
-  [[nodiscard]] Status sync();
-  /// The same barrier; `done` is told on the syncer thread (Appended::sequence
-  /// is the durable sequence then).
+  /// Barrier: returns once every record acknowledged before the call is
+  /// durable, with the sequence number of the last record before the
+  /// barrier. Every record up to it has been acknowledged (its completion
+  /// has run) by the time this returns.
+  [[nodiscard]] Result<uint64_t> sync();
+  /// The same barrier; `done` is told on the syncer thread, with that
+  /// sequence number in Appended::sequence.
   void sync_async(AppendCompletion& done);
 
   [[nodiscard]] const RecoveryReport& recovery() const { return recovery_; }

@@ -5,7 +5,6 @@
 #include "aiops/core/checksum.hpp"
 #include "aiops/core/logger.hpp"
 #include "aiops/worker/server.hpp"
-#include "aiops/worker/wire_status.hpp"
 
 namespace aiops::worker {
 
@@ -27,7 +26,7 @@ class PendingWrite final : public store::WriteCompletion {
   [[nodiscard]] const std::vector<std::byte>& payload() const { return payload_; }
 
   void write_done(const Result<wal::Appended>& result) noexcept override {
-    net::Status status = result.ok() ? net::Status::ok : wire_status(result.error());
+    net::Status status = result.ok() ? net::Status::ok : net::status_for_storage_error(result.error().code());
     if (!result.ok()) log_error("write failed in the store: " + result.error().message());
     auto conn = std::move(connection_);
     auto handle = handle_;
@@ -50,7 +49,7 @@ class PendingFlush final : public wal::AppendCompletion {
       : connection_(std::move(connection)), handle_(handle) {}
 
   void complete(const Result<wal::Appended>& result) noexcept override {
-    net::Status status = result.ok() ? net::Status::ok : wire_status(result.error());
+    net::Status status = result.ok() ? net::Status::ok : net::status_for_storage_error(result.error().code());
     auto conn = std::move(connection_);
     auto handle = handle_;
     delete this;
@@ -95,9 +94,15 @@ void Connection::on_header() {
   arm_idle_timer();
   auto decoded = net::decode_request(header_.data());
   if (const auto* bad = std::get_if<net::DecodeError>(&decoded)) {
-    net::RequestHeader unknown{};
-    unknown.opcode = static_cast<net::Opcode>(0);
-    return refuse(unknown, bad->status, bad->problem, /*close_after=*/true);
+    net::RequestHeader which{};
+    which.opcode = bad->opcode;
+    which.handle = bad->handle;
+    // A header that decodes but asks for nothing (zero length) leaves the
+    // stream in step; anything else leaves it unusable.
+    bool keep = bad->status == net::Status::out_of_range;
+    refuse(which, bad->status, bad->problem, /*close_after=*/!keep);
+    if (keep) read_header();
+    return;
   }
   const net::RequestHeader h = std::get<net::RequestHeader>(decoded);
   const auto& cfg = server_.context().config.worker;
@@ -209,13 +214,15 @@ void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte
   std::string why;
   if (auto s = check_access(h.volume, true, why); s != net::Status::ok) return refuse(h, s, why);
   const auto& ctx = server_.context();
+  if (!net::extent_fits(h.offset, h.length, ctx.clients.volume(h.volume)->size_bytes))
+    return refuse(h, net::Status::out_of_range, "extent ends beyond the volume");
   const bool durable = (h.flags & net::flag_fua) != 0 || ctx.config.log.ack == config::LogConfig::Ack::durable;
   auto* pending = new PendingWrite(shared_from_this(), h.handle, std::move(payload));
   store::WriteRequest request{client_->id, h.volume, h.offset, pending->payload(),
                               durable ? wal::Durability::durable : wal::Durability::written, hash};
   if (Status s = ctx.store.write(request, *pending); !s.ok()) {
     delete pending;
-    return refuse(h, wire_status(s.error()), s.error().message());
+    return refuse(h, net::status_for_storage_error(s.error().code()), s.error().message());
   }
   ++outstanding_;
 }
@@ -223,14 +230,15 @@ void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte
 void Connection::handle_read(const net::RequestHeader& h) {
   std::string why;
   if (auto s = check_access(h.volume, false, why); s != net::Status::ok) return refuse(h, s, why);
+  if (!net::extent_fits(h.offset, h.length, server_.context().clients.volume(h.volume)->size_bytes))
+    return refuse(h, net::Status::out_of_range, "extent ends beyond the volume");
   std::vector<std::byte> data(h.length);
   if (Status s = server_.context().store.read(h.volume, h.offset, data); !s.ok())
-    return refuse(h, wire_status(s.error()), s.error().message());
+    return refuse(h, net::status_for_storage_error(s.error().code()), s.error().message());
   auto& c = server_.context().counters.at(client_->id);
   c.reads.fetch_add(1, std::memory_order_relaxed);
   c.read_bytes.fetch_add(data.size(), std::memory_order_relaxed);
-  uint64_t sum = checksum64(data);
-  send({net::Opcode::read, net::Status::ok, h.handle, 0, h.length, sum}, std::move(data));
+  send({net::Opcode::read, net::Status::ok, h.handle, 0, 0, 0}, std::move(data));
 }
 
 void Connection::handle_flush(const net::RequestHeader& h) {
@@ -250,7 +258,7 @@ void Connection::finished(uint64_t handle, net::Opcode opcode, net::Status statu
   } else {
     c.flushes.fetch_add(1, std::memory_order_relaxed);
   }
-  if (!closed_) send({opcode, status, handle, status == net::Status::busy ? retry_after_busy_ms : 0, 0, 0});
+  if (!closed_) send({opcode, status, handle, net::status_retryable(status) ? retry_after_busy_ms : 0, 0, 0});
   maybe_finish_drain();
 }
 
@@ -259,13 +267,12 @@ void Connection::refuse(const net::RequestHeader& h, net::Status status, const s
               ") refused with " + std::string(net::status_name(status)) + ": " + why +
               (close_after ? "; closing the connection" : ""));
   if (client_ != nullptr) server_.context().counters.at(client_->id).refused.fetch_add(1, std::memory_order_relaxed);
-  bool retryable = status == net::Status::busy || status == net::Status::too_many_outstanding ||
-                   status == net::Status::shutting_down;
-  send({h.opcode, status, h.handle, retryable ? retry_after_busy_ms : 0, 0, 0}, {}, close_after);
+  send({h.opcode, status, h.handle, net::status_retryable(status) ? retry_after_busy_ms : 0, 0, 0}, {}, close_after);
 }
 
 void Connection::send(net::ReplyHeader header, std::vector<std::byte> payload, bool close_after) {
   header.length = static_cast<uint32_t>(payload.size());
+  header.checksum = payload.empty() ? 0 : checksum64(payload);
   std::vector<std::byte> frame(net::reply_header_bytes + payload.size());
   net::encode_reply(header, frame.data());
   std::copy(payload.begin(), payload.end(), frame.begin() + net::reply_header_bytes);

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio.hpp>
+#include "aiops/core/asio.hpp"
 
 #include "aiops/net/protocol.hpp"
 #include "aiops/worker/client_directory.hpp"

@@ -88,6 +88,7 @@ Status ControlServer::listen() {
   if (!ec) a.bind(ep, ec);
   ::umask(old);
   if (ec) return Error(Errc::io_error, "control socket " + path_.string() + ": bind: " + ec.message());
+  if (::chmod(path_.c_str(), 0600) != 0) return error_from_errno(errno, "chmod 0600 " + path_.string());
   if (a.listen(asio::socket_base::max_listen_connections, ec); ec)
     return Error(Errc::io_error, "control socket " + path_.string() + ": listen: " + ec.message());
   accept_next();

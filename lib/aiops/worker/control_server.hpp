@@ -15,7 +15,7 @@
 #include <functional>
 #include <memory>
 
-#include <boost/asio.hpp>
+#include "aiops/core/asio.hpp"
 #include <nlohmann/json.hpp>
 
 #include "aiops/core/error.hpp"

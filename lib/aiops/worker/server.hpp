@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio.hpp>
+#include "aiops/core/asio.hpp"
 
 #include "aiops/config/config.hpp"
 #include "aiops/store/block_store.hpp"

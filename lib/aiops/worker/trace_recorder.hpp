@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio.hpp>
+#include "aiops/core/asio.hpp"
 
 #include "aiops/worker/client_counters.hpp"
 

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio.hpp>
+#include "aiops/core/asio.hpp"
 #include <nlohmann/json.hpp>
 
 #include "aiops/config/config.hpp"
