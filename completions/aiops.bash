@@ -5,7 +5,7 @@ _aiops() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   # Subcommands of each command path, and the options of each leaf command.
   local -A subs=(
-    [aiops]="config log bench"
+    [aiops]="config log status load verify bench"
     [aiops config]="check init"
     [aiops log]="verify dump"
     [aiops bench]="log"
@@ -16,6 +16,10 @@ _aiops() {
     [aiops config init]="--dir --force --json --help"
     [aiops log verify]="--json --help"
     [aiops log dump]="--json --help"
+    [aiops status]="--config --json --help"
+    [aiops load]="--config --clients --duration --write-size --read-ratio --fua-ratio --record --volume --seed
+                  --json --help"
+    [aiops verify]="--config --record --client --json --help"
     [aiops bench log]="--dir --threads --duration --write-size --durable --segment-size --group-commit-bytes
                        --group-commit-delay --keep-segments --json --help"
   )
@@ -32,7 +36,9 @@ _aiops() {
 
   case $prev in
     --dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    --threads|--duration|--write-size|--segment-size|--group-commit-bytes|--group-commit-delay|--keep-segments)
+    --config|--record) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --threads|--duration|--write-size|--segment-size|--group-commit-bytes|--group-commit-delay|--keep-segments| \
+      --clients|--read-ratio|--fua-ratio|--volume|--seed|--client)
       return ;;
   esac
 

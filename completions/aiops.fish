@@ -17,6 +17,9 @@ complete -c aiops -n '__aiops_path_is' -l help -d 'Print help and exit'
 complete -c aiops -n '__aiops_path_is' -l version -d 'Print the version and exit'
 complete -c aiops -n '__aiops_path_is' -a config -d 'Validate configuration files'
 complete -c aiops -n '__aiops_path_is' -a log -d 'Inspect the primary write log'
+complete -c aiops -n '__aiops_path_is' -a status -d 'Ask the running worker for its state'
+complete -c aiops -n '__aiops_path_is' -a load -d 'Drive a worker with many clients'
+complete -c aiops -n '__aiops_path_is' -a verify -d 'Read back what a recorded load wrote'
 complete -c aiops -n '__aiops_path_is' -a bench -d 'Measure parts of aiops on this machine'
 
 # config
@@ -33,6 +36,22 @@ complete -c aiops -n '__aiops_path_is log' -a verify -d 'Check every segment and
 complete -c aiops -n '__aiops_path_is log' -a dump -d 'Print every valid record'
 complete -c aiops -n '__aiops_path_is log verify; or __aiops_path_is log dump' -a '(__fish_complete_directories)'
 complete -c aiops -n '__aiops_path_is log verify; or __aiops_path_is log dump' -l json -d 'Print the result as JSON'
+
+# status, load, verify
+for c in status load verify
+    complete -c aiops -n "__aiops_path_is $c" -l config -r -F -d 'The worker configuration file'
+    complete -c aiops -n "__aiops_path_is $c" -l json -d 'Print the result as JSON'
+end
+complete -c aiops -n '__aiops_path_is load' -l clients -r -d 'Concurrent clients'
+complete -c aiops -n '__aiops_path_is load' -l duration -r -d 'Seconds to run'
+complete -c aiops -n '__aiops_path_is load' -l write-size -r -d 'Bytes per write and read'
+complete -c aiops -n '__aiops_path_is load' -l read-ratio -r -d 'Share of requests that are reads'
+complete -c aiops -n '__aiops_path_is load' -l fua-ratio -r -d 'Share of writes sent with FUA'
+complete -c aiops -n '__aiops_path_is load' -l record -r -F -d 'Append every write and acknowledgement to a file'
+complete -c aiops -n '__aiops_path_is load' -l volume -r -d 'Volume to use'
+complete -c aiops -n '__aiops_path_is load' -l seed -r -d 'Run id and random seed'
+complete -c aiops -n '__aiops_path_is verify' -l record -r -F -d 'The record file of aiops load --record'
+complete -c aiops -n '__aiops_path_is verify' -l client -r -d 'Client to read as'
 
 # bench
 complete -c aiops -n '__aiops_path_is bench' -a log -d 'Closed-loop appends to a write log'

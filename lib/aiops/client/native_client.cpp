@@ -7,10 +7,12 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -135,14 +137,26 @@ const net::VolumeInfo* NativeClient::volume(std::string_view name) const {
   return nullptr;
 }
 
-Status NativeClient::send_all(std::span<const std::byte> bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+Status NativeClient::send_all(std::span<const std::byte> bytes) { return send_all(bytes, {}); }
+
+// Header and payload go out with one sendmsg, so a request is one segment
+// on the wire rather than two.
+Status NativeClient::send_all(std::span<const std::byte> first, std::span<const std::byte> second) {
+  while (!first.empty() || !second.empty()) {
+    iovec iov[2] = {{const_cast<std::byte*>(first.data()), first.size()},
+                    {const_cast<std::byte*>(second.data()), second.size()}};
+    msghdr msg{};
+    msg.msg_iov = first.empty() ? iov + 1 : iov;
+    msg.msg_iovlen = first.empty() ? 1 : 2;
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       return error_from_errno(errno, "send to " + peer_);
     }
-    bytes = bytes.subspan(static_cast<size_t>(n));
+    auto sent = static_cast<size_t>(n);
+    size_t from_first = std::min(sent, first.size());
+    first = first.subspan(from_first);
+    second = second.subspan(std::min(sent - from_first, second.size()));
   }
   return {};
 }
@@ -190,8 +204,7 @@ Status NativeClient::send_write(uint64_t handle, uint32_t volume, uint64_t offse
   net::encode_request({net::Opcode::write, static_cast<uint16_t>(fua ? net::flag_fua : 0), handle, volume,
                        static_cast<uint32_t>(data.size()), offset, checksum64(data)},
                       h.data());
-  AIOPS_TRY(send_all(h));
-  return send_all(data);
+  return send_all(h, data);
 }
 
 Status NativeClient::send_read(uint64_t handle, uint32_t volume, uint64_t offset, uint32_t length) {

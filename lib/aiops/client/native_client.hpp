@@ -78,6 +78,7 @@ class NativeClient {
   NativeClient(int fd, std::string peer, std::chrono::milliseconds timeout)
       : fd_(fd), peer_(std::move(peer)), timeout_(timeout) {}
   Status send_all(std::span<const std::byte> bytes);
+  Status send_all(std::span<const std::byte> first, std::span<const std::byte> second);
   Status receive_exact(std::span<std::byte> out);
   Result<Reply> expect(uint64_t handle);
 

@@ -176,22 +176,25 @@ class LoadClient {
   }
 
   // The block must hold this client's last acknowledged write to it, or a
-  // write whose outcome is unknown. Blocks never written in this run are
-  // not judged: an earlier run may have left anything there.
+  // write whose outcome is unknown. Until a write to it is acknowledged in
+  // this run, it may also hold whatever was there before: zeros, or a block
+  // of an earlier run (the writes in doubt may never have arrived).
   void check_read(Tally& out, uint64_t slot, uint64_t offset, std::span<const std::byte> data) {
     const uint64_t last = acked_[slot];
     const auto& maybe = uncertain_[slot];
     if (last == 0 && maybe.empty()) return;
     BlockContent c = read_stamp(data, offset);
-    bool ours = c.kind == BlockKind::stamp && c.id.run == s_.run && c.id.client == index_;
+    bool this_run = c.kind == BlockKind::stamp && c.id.run == s_.run;
+    bool ours = this_run && c.id.client == index_;
     bool ok = (ours && (c.id.sequence == last || std::find(maybe.begin(), maybe.end(), c.id.sequence) != maybe.end())) ||
-              (c.kind == BlockKind::zeros && last == 0);
+              (last == 0 && (c.kind == BlockKind::zeros || (c.kind == BlockKind::stamp && !this_run)));
     if (ok) return;
     ++out.mismatches;
     std::string held = c.kind == BlockKind::zeros    ? "zeros"
                        : c.kind == BlockKind::damaged ? "damaged bytes"
                                                       : "write " + std::to_string(c.id.sequence) + " of client " +
-                                                            std::to_string(c.id.client);
+                                                            std::to_string(c.id.client) +
+                                                            (this_run ? "" : " of an earlier run");
     s_.problem("client " + std::to_string(index_) + " read volume " + std::to_string(volume_) + " offset " +
                std::to_string(offset) + ": holds " + held + ", expected its write " + std::to_string(last));
   }
@@ -248,10 +251,9 @@ Result<LoadResult> run_load(const LoadOptions& opt) {
   auto next = start + std::chrono::seconds(1);
   while (Clock::now() < shared.deadline && !shared.fatal) {
     std::this_thread::sleep_until(std::min({next, shared.deadline, Clock::now() + std::chrono::milliseconds(100)}));
-    if (opt.progress && Clock::now() >= next) {
-      opt.progress(std::chrono::duration<double>(Clock::now() - start).count(), shared.acked.load());
-      next += std::chrono::seconds(1);
-    }
+    if (Clock::now() < next) continue;
+    if (opt.progress) opt.progress(std::chrono::duration<double>(Clock::now() - start).count(), shared.acked.load());
+    next += std::chrono::seconds(1);
   }
   for (auto& t : threads) t.join();
   if (record) AIOPS_TRY(record->close());

@@ -122,7 +122,7 @@ void Connection::on_header() {
                                                        std::to_string(cfg.max_request_size_bytes));
   if (outstanding_ >= cfg.max_outstanding)
     return refuse_and_skip(net::Status::too_many_outstanding,
-                           std::to_string(outstanding_) + " requests outstanding, the limit is max_outstanding " +
+                           "already " + std::to_string(outstanding_) + " outstanding, the limit is max_outstanding " +
                                std::to_string(cfg.max_outstanding));
   switch (h.opcode) {
     case net::Opcode::write:
@@ -193,16 +193,18 @@ void Connection::handle_hello(const net::RequestHeader& h, std::vector<std::byte
 }
 
 net::Status Connection::check_access(uint32_t volume, bool write, std::string& why) const {
-  switch (server_.context().clients.check(*client_, volume, write)) {
+  const auto& clients = server_.context().clients;
+  auto name = [&] { return "volume " + clients.volume(volume)->name + " (id " + std::to_string(volume) + ")"; };
+  switch (clients.check(*client_, volume, write)) {
     case AccessOutcome::ok: return net::Status::ok;
     case AccessOutcome::unknown_volume:
       why = "volume id " + std::to_string(volume) + " is not configured";
       return net::Status::unknown_volume;
     case AccessOutcome::not_granted:
-      why = "volume id " + std::to_string(volume) + " is not granted to this client";
+      why = name() + " is not granted to this client";
       return net::Status::access_denied;
     case AccessOutcome::read_only:
-      why = "volume id " + std::to_string(volume) + " is read-only for this client";
+      why = name() + " is read-only for this client";
       return net::Status::access_denied;
   }
   return net::Status::io_error;
