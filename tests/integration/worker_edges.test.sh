@@ -39,6 +39,6 @@ stop_worker
 # The I/O history: a header line and lines of per-client counts.
 trace=$(ls "$inst"/data/trace/*.csv 2>/dev/null | head -n 1)
 [[ -n $trace ]] || fail "no I/O history in $inst/data/trace"
-head -n 1 "$trace" | grep -qx "timestamp,client,reads,writes,read_bytes,write_bytes" || fail "trace header: $(head -n 1 "$trace")"
-awk -F, 'NR > 1 && $4 > 0 && $6 == $4 * 4096 {ok = 1} END {exit !ok}' "$trace" || fail "no per-client write counts in $trace"
+head -n 1 "$trace" | grep -qx "timestamp,interval_s,client,reads,writes,read_bytes,write_bytes,sequential" || fail "trace header: $(head -n 1 "$trace")"
+awk -F, 'NR > 1 && $5 > 0 && $7 == $5 * 4096 && $2 > 0 {ok = 1} END {exit !ok}' "$trace" || fail "no per-client write counts in $trace"
 echo ok

@@ -88,6 +88,8 @@ Result<int> open_socket(const Endpoint& e, std::chrono::milliseconds timeout) {
     }
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (!e.is_unix) {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -161,21 +163,17 @@ Status NativeClient::send_all(std::span<const std::byte> first, std::span<const 
   return {};
 }
 
+// The socket's SO_RCVTIMEO (set in connect) bounds each recv, so a reply is
+// one blocking recv rather than a poll and a recv; a reply that trickles in
+// may take a few timeouts in all, which only a broken peer would do.
 Status NativeClient::receive_exact(std::span<std::byte> out) {
-  auto deadline = Clock::now() + timeout_;
   while (!out.empty()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    pollfd p{fd_, POLLIN, 0};
-    int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0)));
-    if (ready == 0) return Error(Errc::timeout, "no reply from " + peer_ + " within " + std::to_string(timeout_.count()) + " ms");
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return error_from_errno(errno, "poll " + peer_);
-    }
     ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
     if (n == 0) return Error(Errc::disconnected, peer_ + " closed the connection");
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return Error(Errc::timeout, "no reply from " + peer_ + " within " + std::to_string(timeout_.count()) + " ms");
       return error_from_errno(errno, "receive from " + peer_);
     }
     out = out.subspan(static_cast<size_t>(n));

@@ -23,6 +23,9 @@ struct ClientCounters {
   std::atomic<uint64_t> read_bytes{0};
   std::atomic<uint64_t> write_bytes{0};
   std::atomic<uint64_t> refused{0};  // requests answered with an error status
+  // Reads and writes accepted that start where the previous one on the same
+  // connection and volume ended: the sequential share of the client's I/O.
+  std::atomic<uint64_t> sequential{0};
 };
 
 class CounterTable {

@@ -1,6 +1,7 @@
 #include "aiops/worker/connection.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "aiops/core/checksum.hpp"
 #include "aiops/core/logger.hpp"
@@ -15,6 +16,8 @@ namespace {
 
 constexpr uint32_t retry_after_busy_ms = 100;
 constexpr size_t discard_chunk_bytes = 64 << 10;
+constexpr size_t input_buffer_bytes = 64 << 10;
+constexpr unsigned max_inline_depth = 16;
 
 // A write on its way through the block store; owns the payload until the
 // log has it.
@@ -73,25 +76,58 @@ std::string Connection::who() const {
 }
 
 void Connection::start() {
+  last_request_ = std::chrono::steady_clock::now();
   arm_idle_timer();
   read_header();
 }
 
 void Connection::read_header() {
   if (draining_ || closed_) return maybe_finish_drain();
-  asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](const error_code& ec, size_t) {
-    if (ec) {
-      // EOF or a reset: the client is gone; replies still owed are dropped.
-      if (self->draining_) self->maybe_finish_drain();
-      else self->close();
-      return;
-    }
-    self->on_header();
-  });
+  if (buffered() >= header_.size()) {
+    // Pipelined requests already received are handled without a syscall;
+    // past a few in a row, through the strand, so the stack stays flat.
+    if (inline_depth_ >= max_inline_depth)
+      return asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->inline_depth_ = 0;
+        self->read_header();
+      });
+    std::memcpy(header_.data(), in_.data() + in_begin_, header_.size());
+    in_begin_ += header_.size();
+    ++inline_depth_;
+    on_header();
+    --inline_depth_;
+    return;
+  }
+  receive_more([self = shared_from_this()] { self->read_header(); });
+}
+
+size_t Connection::buffered() const { return in_end_ - in_begin_; }
+
+// One read_some brings in whatever the client has sent, up to the buffer's
+// size: a small write's header and payload, or many pipelined requests.
+void Connection::receive_more(std::function<void()> then) {
+  if (in_begin_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_begin_, buffered());
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_.empty()) in_.resize(input_buffer_bytes);
+  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [self = shared_from_this(), then = std::move(then)](const error_code& ec, size_t n) {
+                            if (ec) {
+                              // EOF or a reset: the client is gone; replies still owed are dropped.
+                              if (self->draining_) self->maybe_finish_drain();
+                              else self->close();
+                              return;
+                            }
+                            self->in_end_ += n;
+                            self->inline_depth_ = 0;
+                            then();
+                          });
 }
 
 void Connection::on_header() {
-  arm_idle_timer();
+  last_request_ = std::chrono::steady_clock::now();
   auto decoded = net::decode_request(header_.data());
   if (const auto* bad = std::get_if<net::DecodeError>(&decoded)) {
     net::RequestHeader which{};
@@ -141,8 +177,17 @@ void Connection::on_header() {
 }
 
 void Connection::read_body(uint32_t length, std::function<void(std::vector<std::byte>)> then) {
+  const size_t have = std::min<size_t>(length, buffered());
+  if (have == length) {
+    std::vector<std::byte> body(in_.data() + in_begin_, in_.data() + in_begin_ + length);
+    in_begin_ += length;
+    return then(std::move(body));
+  }
+  // The rest goes straight into the body: a large payload is not staged.
   auto body = std::make_shared<std::vector<std::byte>>(length);
-  asio::async_read(socket_, asio::buffer(*body),
+  std::memcpy(body->data(), in_.data() + in_begin_, have);
+  in_begin_ += have;
+  asio::async_read(socket_, asio::buffer(body->data() + have, length - have),
                    [self = shared_from_this(), body, then = std::move(then)](const error_code& ec, size_t) {
                      if (ec) {
                        if (self->draining_) self->maybe_finish_drain();
@@ -154,6 +199,9 @@ void Connection::read_body(uint32_t length, std::function<void(std::vector<std::
 }
 
 void Connection::discard(uint64_t bytes) {
+  const size_t have = static_cast<size_t>(std::min<uint64_t>(bytes, buffered()));
+  in_begin_ += have;
+  bytes -= have;
   if (bytes == 0) return read_header();
   scratch_.resize(discard_chunk_bytes);
   size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, scratch_.size()));
@@ -227,6 +275,14 @@ void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte
     return refuse(h, net::status_for_storage_error(s.error().code()), s.error().message());
   }
   ++outstanding_;
+  note_extent(h.volume, h.offset, h.length);
+}
+
+void Connection::note_extent(uint32_t volume, uint64_t offset, uint32_t length) {
+  if (volume == last_volume_ && offset == last_end_)
+    server_.context().counters.at(client_->id).sequential.fetch_add(1, std::memory_order_relaxed);
+  last_volume_ = volume;
+  last_end_ = offset + length;
 }
 
 void Connection::handle_read(const net::RequestHeader& h) {
@@ -240,6 +296,7 @@ void Connection::handle_read(const net::RequestHeader& h) {
   auto& c = server_.context().counters.at(client_->id);
   c.reads.fetch_add(1, std::memory_order_relaxed);
   c.read_bytes.fetch_add(data.size(), std::memory_order_relaxed);
+  note_extent(h.volume, h.offset, h.length);
   send({net::Opcode::read, net::Status::ok, h.handle, 0, 0, 0}, std::move(data));
 }
 
@@ -299,11 +356,16 @@ void Connection::write_next() {
   });
 }
 
+// The timer is not re-armed per request (cancelling a timer costs a handler
+// run and a timerfd update); it wakes at the earliest moment the connection
+// could have become idle and checks when the last request came.
 void Connection::arm_idle_timer() {
-  idle_.expires_after(server_.context().config.worker.idle_timeout);
+  idle_.expires_at(last_request_ + server_.context().config.worker.idle_timeout);
   idle_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->closed_) return;  // re-armed or closed
-    if (self->outstanding_ > 0 || !self->out_.empty()) return self->arm_idle_timer();
+    if (ec || self->closed_) return;  // closed
+    if (self->outstanding_ > 0 || !self->out_.empty()) self->last_request_ = std::chrono::steady_clock::now();
+    if (std::chrono::steady_clock::now() < self->last_request_ + self->server_.context().config.worker.idle_timeout)
+      return self->arm_idle_timer();
     log_info(self->who() + ": idle for " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                self->server_.context().config.worker.idle_timeout)
                                                .count()) +

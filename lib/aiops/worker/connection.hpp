@@ -57,6 +57,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void read_header();
   void on_header();
+  void receive_more(std::function<void()> then);
+  [[nodiscard]] size_t buffered() const;
   void read_body(uint32_t length, std::function<void(std::vector<std::byte>)> then);
   void discard(uint64_t bytes);
   void handle_hello(const net::RequestHeader& h, std::vector<std::byte> body);
@@ -70,15 +72,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void arm_idle_timer();
   void maybe_finish_drain();
   [[nodiscard]] std::string who() const;
+  void note_extent(uint32_t volume, uint64_t offset, uint32_t length);
 
   Server& server_;
   Socket socket_;
   boost::asio::steady_timer idle_;
+  std::chrono::steady_clock::time_point last_request_;  // when the last request header arrived
   std::string peer_;
   std::array<std::byte, net::request_header_bytes> header_{};
   std::vector<std::byte> scratch_;  // for discarding payloads
+  // Received, not yet parsed: in_[in_begin_, in_end_). Allocated on the
+  // first read; payloads larger than what it holds bypass it.
+  std::vector<std::byte> in_;
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+  unsigned inline_depth_ = 0;  // requests handled from in_ without returning to the strand
   const ClientInfo* client_ = nullptr;
   uint32_t outstanding_ = 0;
+  uint32_t last_volume_ = 0;  // where the previous accepted read or write ended
+  uint64_t last_end_ = UINT64_MAX;
   std::deque<std::vector<std::byte>> out_;
   bool writing_ = false;
   bool close_after_write_ = false;

@@ -59,26 +59,29 @@ std::FILE* TraceRecorder::file_for(std::chrono::system_clock::time_point when) {
     warned_ = true;
     return nullptr;
   }
-  if (fresh) std::fputs("timestamp,client,reads,writes,read_bytes,write_bytes\n", file_);
+  if (fresh) std::fputs("timestamp,interval_s,client,reads,writes,read_bytes,write_bytes,sequential\n", file_);
   return file_;
 }
 
 void TraceRecorder::record(std::chrono::system_clock::time_point interval_start) {
   std::FILE* f = nullptr;
   long long stamp = std::chrono::duration_cast<std::chrono::seconds>(interval_start.time_since_epoch()).count();
+  double length_s = std::chrono::duration<double>(std::chrono::system_clock::now() - interval_start).count();
   for (const auto& c : clients_) {
     const ClientCounters& now = counters_.at(c.id);
     Totals cur{now.reads.load(std::memory_order_relaxed), now.writes.load(std::memory_order_relaxed),
-               now.read_bytes.load(std::memory_order_relaxed), now.write_bytes.load(std::memory_order_relaxed)};
+               now.read_bytes.load(std::memory_order_relaxed), now.write_bytes.load(std::memory_order_relaxed),
+               now.sequential.load(std::memory_order_relaxed)};
     Totals& prev = last_[c.id];
     Totals d{cur.reads - prev.reads, cur.writes - prev.writes, cur.read_bytes - prev.read_bytes,
-             cur.write_bytes - prev.write_bytes};
+             cur.write_bytes - prev.write_bytes, cur.sequential - prev.sequential};
     prev = cur;
     if (d.reads == 0 && d.writes == 0) continue;
     if (f == nullptr && (f = file_for(interval_start)) == nullptr) return;
-    std::fprintf(f, "%lld,%s,%llu,%llu,%llu,%llu\n", stamp, c.name.c_str(), static_cast<unsigned long long>(d.reads),
-                 static_cast<unsigned long long>(d.writes), static_cast<unsigned long long>(d.read_bytes),
-                 static_cast<unsigned long long>(d.write_bytes));
+    std::fprintf(f, "%lld,%.3f,%s,%llu,%llu,%llu,%llu,%llu\n", stamp, length_s, c.name.c_str(),
+                 static_cast<unsigned long long>(d.reads), static_cast<unsigned long long>(d.writes),
+                 static_cast<unsigned long long>(d.read_bytes), static_cast<unsigned long long>(d.write_bytes),
+                 static_cast<unsigned long long>(d.sequential));
   }
   if (f != nullptr && std::fflush(f) != 0 && !warned_) {
     log_warning("I/O history: write to " + dir_.string() + " failed: " + std::strerror(errno));

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "aiops/auth/token.hpp"
@@ -36,9 +37,10 @@ constexpr uint64_t volume_bytes = 1 << 20;
 // only read vol0. Small limits so that each can be hit.
 class TestWorker {
  public:
-  explicit TestWorker(std::string extra_worker_keys = "") {
+  explicit TestWorker(std::string extra_worker_keys = "", unsigned max_outstanding = 1) {
     std::string text = "[worker]\nname = \"badinput\"\ndata_dir = \"data\"\ncontrol_socket = \"control.sock\"\n"
-                       "max_request_size = \"64KiB\"\nmax_outstanding = 1\n" + extra_worker_keys +
+                       "max_request_size = \"64KiB\"\nmax_outstanding = " + std::to_string(max_outstanding) + "\n" +
+                       extra_worker_keys +
                        "[[listener]]\nprotocol = \"native\"\naddress = \"127.0.0.1:0\"\n"
                        "[log]\nsegment_size = \"1MiB\"\n"
                        "[[volume]]\nname = \"vol0\"\nid = 1\nsize = \"1MiB\"\n"
@@ -286,4 +288,53 @@ TEST_CASE("connections beyond max_connections are refused with busy") {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto again = NativeClient::connect(w.endpoint(), "writer", "writer-token", std::chrono::seconds(5));
   CHECK(again.ok());
+}
+
+// The worker reads whatever the socket holds and parses every frame in it:
+// many requests in one segment, frames cut at any byte, and a payload
+// larger than its input buffer all come out right.
+TEST_CASE("pipelined requests in one stream, cut anywhere, are all answered") {
+  TestWorker w("", 512);
+  auto c = w.connect();
+  std::vector<std::byte> stream;
+  std::vector<std::vector<std::byte>> written;
+  auto append_write = [&](uint64_t handle, uint64_t offset, std::vector<std::byte> data) {
+    auto h = header({Opcode::write, 0, handle, 1, static_cast<uint32_t>(data.size()), offset, checksum64(data)});
+    stream.insert(stream.end(), h.begin(), h.end());
+    stream.insert(stream.end(), data.begin(), data.end());
+    written.push_back(std::move(data));
+  };
+  for (uint64_t i = 0; i < 150; ++i) append_write(1000 + i, i * 512, test::payload_for(i, 512));
+  append_write(2000, 512 * 1024, test::payload_for(99, 60 * 1024));  // more than the 64 KiB buffer holds with the rest
+  // Cut the stream into pieces of 1 to 97 bytes, each sent on its own.
+  size_t at = 0;
+  for (size_t cut = 1; at < stream.size(); cut = cut % 97 + 13) {
+    size_t n = std::min(cut, stream.size() - at);
+    REQUIRE(c->send_raw(std::span(stream).subspan(at, n)).ok());
+    at += n;
+  }
+  std::set<uint64_t> answered;
+  for (size_t i = 0; i < written.size(); ++i) {
+    auto r = c->receive();
+    REQUIRE_MESSAGE(r.ok(), r.error().message());
+    CHECK(r->header.status == net::Status::ok);
+    answered.insert(r->header.handle);
+  }
+  CHECK(answered.size() == written.size());
+  // Reads, all in one send: each returns its block.
+  std::vector<std::byte> reads;
+  for (uint64_t i = 0; i < 150; ++i) {
+    auto h = header({Opcode::read, 0, 3000 + i, 1, 512, i * 512, 0});
+    reads.insert(reads.end(), h.begin(), h.end());
+  }
+  REQUIRE(c->send_raw(reads).ok());
+  for (size_t i = 0; i < 150; ++i) {
+    auto r = c->receive();
+    REQUIRE_MESSAGE(r.ok(), r.error().message());
+    REQUIRE(r->header.status == net::Status::ok);
+    CHECK(r->payload == written.at(r->header.handle - 3000));
+  }
+  auto big = c->read(1, 512 * 1024, 60 * 1024);
+  REQUIRE(big.ok());
+  CHECK(big.value() == written.back());
 }
