@@ -27,12 +27,6 @@ struct BenchLogOptions {
   bool json = false;
 };
 
-uint64_t size_option(const std::string& name, const std::string& text) {
-  auto r = parse_size(text);
-  if (!r.ok()) throw CommandFailed(Error(Errc::invalid_argument, name + ": " + r.error().message()), exit_usage);
-  return r.value();
-}
-
 std::string grouped(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.0f", v);

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "aiops/cli/exit_code.hpp"
+#include "aiops/core/units.hpp"
 
 namespace aiops::cli {
 
@@ -19,6 +20,13 @@ void need(const Status& status) {
 }
 
 void print_json(const nlohmann::json& doc) { std::cout << doc.dump(2) << '\n' << std::flush; }
+
+uint64_t size_option(const std::string& name, const std::string& text, uint64_t max) {
+  auto r = parse_size(text);
+  if (!r.ok()) throw CommandFailed(Error(Errc::invalid_argument, name + ": " + r.error().message()), exit_usage);
+  if (r.value() > max) throw CommandFailed(Error(Errc::invalid_argument, name + ": too large"), exit_usage);
+  return r.value();
+}
 
 bool stdout_is_tty() { return ::isatty(STDOUT_FILENO) == 1; }
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }

@@ -3,6 +3,7 @@
 // and prints machine-readable output. Each command file registers its
 // subcommands with an `add_*_commands` function (cli/commands.hpp).
 
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,11 @@ void need(const Status& status);
 
 /// Prints `doc` on stdout, indented, followed by a newline.
 void print_json(const nlohmann::json& doc);
+
+/// The size an option was given (a number or e.g. "4KiB"); a malformed or
+/// too large one stops the command with exit code 2 (bad command line),
+/// naming the option.
+[[nodiscard]] uint64_t size_option(const std::string& name, const std::string& text, uint64_t max = UINT64_MAX);
 
 /// True when stdout is a terminal (progress output is shown only then).
 [[nodiscard]] bool stdout_is_tty();

@@ -9,7 +9,6 @@
 #include "aiops/cli/commands.hpp"
 #include "aiops/cli/exit_code.hpp"
 #include "aiops/cli/instance.hpp"
-#include "aiops/core/units.hpp"
 #include "aiops/load/load_generator.hpp"
 #include "aiops/load/verifier.hpp"
 
@@ -92,11 +91,7 @@ int run_load(const LoadCommandOptions& opt) {
   o.volume = opt.volume;
   o.clients = opt.clients;
   o.duration = std::chrono::duration<double>(opt.duration_s);
-  auto size = parse_size(opt.write_size);
-  if (!size.ok() || size.value() > UINT32_MAX)
-    throw CommandFailed(Error(Errc::invalid_argument, "--write-size: " + (size.ok() ? "too large" : size.error().message())),
-                        exit_usage);
-  o.write_size = static_cast<uint32_t>(size.value());
+  o.write_size = static_cast<uint32_t>(size_option("--write-size", opt.write_size, UINT32_MAX));
   o.read_ratio = opt.read_ratio;
   o.fua_ratio = opt.fua_ratio;
   if (!opt.record.empty()) o.record = opt.record;

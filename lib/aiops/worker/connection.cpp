@@ -98,14 +98,15 @@ void Connection::read_header() {
     --inline_depth_;
     return;
   }
-  receive_more([self = shared_from_this()] { self->read_header(); });
+  receive_more();
 }
 
 size_t Connection::buffered() const { return in_end_ - in_begin_; }
 
 // One read_some brings in whatever the client has sent, up to the buffer's
-// size: a small write's header and payload, or many pipelined requests.
-void Connection::receive_more(std::function<void()> then) {
+// size: a small write's header and payload, or many pipelined requests;
+// then parsing goes on with the next header.
+void Connection::receive_more() {
   if (in_begin_ > 0) {
     std::memmove(in_.data(), in_.data() + in_begin_, buffered());
     in_end_ -= in_begin_;
@@ -113,17 +114,19 @@ void Connection::receive_more(std::function<void()> then) {
   }
   if (in_.empty()) in_.resize(input_buffer_bytes);
   socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                          [self = shared_from_this(), then = std::move(then)](const error_code& ec, size_t n) {
-                            if (ec) {
-                              // EOF or a reset: the client is gone; replies still owed are dropped.
-                              if (self->draining_) self->maybe_finish_drain();
-                              else self->close();
-                              return;
-                            }
+                          [self = shared_from_this()](const error_code& ec, size_t n) {
+                            if (ec) return self->read_failed();
                             self->in_end_ += n;
                             self->inline_depth_ = 0;
-                            then();
+                            self->read_header();
                           });
+}
+
+// EOF or a reset: the client is gone; replies still owed are dropped. (A
+// drain shuts the receive side itself, which ends the read the same way.)
+void Connection::read_failed() {
+  if (draining_) maybe_finish_drain();
+  else close();
 }
 
 void Connection::on_header() {
@@ -189,11 +192,7 @@ void Connection::read_body(uint32_t length, std::function<void(std::vector<std::
   in_begin_ += have;
   asio::async_read(socket_, asio::buffer(body->data() + have, length - have),
                    [self = shared_from_this(), body, then = std::move(then)](const error_code& ec, size_t) {
-                     if (ec) {
-                       if (self->draining_) self->maybe_finish_drain();
-                       else self->close();
-                       return;
-                     }
+                     if (ec) return self->read_failed();
                      then(std::move(*body));
                    });
 }

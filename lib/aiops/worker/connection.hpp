@@ -57,7 +57,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void read_header();
   void on_header();
-  void receive_more(std::function<void()> then);
+  void receive_more();
+  void read_failed();
   [[nodiscard]] size_t buffered() const;
   void read_body(uint32_t length, std::function<void(std::vector<std::byte>)> then);
   void discard(uint64_t bytes);
