@@ -1,15 +1,38 @@
 # fish completion for aiops(1). Install into a vendor_completions.d directory.
 
-function __aiops_path_is
-    # True when the subcommands typed so far are exactly $argv.
+function __aiops_typed
+    # The words typed so far after "aiops" that are neither options nor
+    # the values of options: subcommands, the phase step, positionals.
     set -l words (commandline -opc)
     set -e words[1]
-    set -l typed
+    set -l with_value --config --dir --record --client --clients --duration --write-size --read-ratio \
+        --fua-ratio --rate --volume --seed --threads --segment-size --group-commit-bytes \
+        --group-commit-delay --keep-segments --entries --entry-size --rounds
+    set -l skip 0
     for w in $words
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        if contains -- $w $with_value
+            set skip 1
+            continue
+        end
         string match -q -- '-*' $w; and continue
-        set -a typed $w
+        echo $w
     end
+end
+
+function __aiops_path_is
+    # True when the subcommands typed so far are exactly $argv.
+    set -l typed (__aiops_typed)
     test "$typed" = "$argv"
+end
+
+function __aiops_in_phase
+    # True after "aiops phase", with or without its step.
+    set -l typed (__aiops_typed)
+    test "$typed[1]" = phase
 end
 
 complete -c aiops -f
@@ -20,6 +43,8 @@ complete -c aiops -n '__aiops_path_is' -a log -d 'Inspect the primary write log'
 complete -c aiops -n '__aiops_path_is' -a status -d 'Ask the running worker for its state'
 complete -c aiops -n '__aiops_path_is' -a load -d 'Drive a worker with many clients'
 complete -c aiops -n '__aiops_path_is' -a verify -d 'Read back what a recorded load wrote'
+complete -c aiops -n '__aiops_path_is' -a phase -d 'Run one step of a live update'
+complete -c aiops -n '__aiops_path_is' -a buffer -d 'Look at the speculative write buffer'
 complete -c aiops -n '__aiops_path_is' -a bench -d 'Measure parts of aiops on this machine'
 
 # config
@@ -47,14 +72,36 @@ complete -c aiops -n '__aiops_path_is load' -l duration -r -d 'Seconds to run'
 complete -c aiops -n '__aiops_path_is load' -l write-size -r -d 'Bytes per write and read'
 complete -c aiops -n '__aiops_path_is load' -l read-ratio -r -d 'Share of requests that are reads'
 complete -c aiops -n '__aiops_path_is load' -l fua-ratio -r -d 'Share of writes sent with FUA'
+complete -c aiops -n '__aiops_path_is load' -l rate -r -d 'Requests per second over all clients (0: unpaced)'
 complete -c aiops -n '__aiops_path_is load' -l record -r -F -d 'Append every write and acknowledgement to a file'
 complete -c aiops -n '__aiops_path_is load' -l volume -r -d 'Volume to use'
 complete -c aiops -n '__aiops_path_is load' -l seed -r -d 'Run id and random seed'
 complete -c aiops -n '__aiops_path_is verify' -l record -r -F -d 'The record file of aiops load --record'
 complete -c aiops -n '__aiops_path_is verify' -l client -r -d 'Client to read as'
 
+# phase: the step, then options in any order.
+complete -c aiops -n __aiops_in_phase -l config -r -F -d 'The worker configuration file'
+complete -c aiops -n __aiops_in_phase -l json -d 'Print what the step did as JSON'
+complete -c aiops -n '__aiops_path_is phase' -a prepare -d 'Save configuration and priorities to state/'
+complete -c aiops -n '__aiops_path_is phase' -a activate -d 'Switch new writes to the buffer'
+complete -c aiops -n '__aiops_path_is phase' -a flush -d 'Make the log durable and seal it'
+complete -c aiops -n '__aiops_path_is phase' -a validate -d 'Decide every entry in the buffer'
+complete -c aiops -n '__aiops_path_is phase' -a reorder -d 'Give the valid entries their apply order'
+complete -c aiops -n '__aiops_path_is phase' -a apply -d 'Append the buffer to the log and free it'
+complete -c aiops -n '__aiops_path_is phase' -a deactivate -d 'Apply what is left, writes back to the log'
+
+# buffer
+complete -c aiops -n '__aiops_path_is buffer' -a inspect -d 'Phase, entries by state, bytes, per-client counts'
+complete -c aiops -n '__aiops_path_is buffer' -a remove -d 'Remove the shared-memory segment'
+for c in inspect remove
+    complete -c aiops -n "__aiops_path_is buffer $c" -l config -r -F -d 'The worker configuration file'
+    complete -c aiops -n "__aiops_path_is buffer $c" -l json -d 'Print the result as JSON'
+end
+complete -c aiops -n '__aiops_path_is buffer remove' -l force -d 'Remove it even if it holds entries (they are lost)'
+
 # bench
 complete -c aiops -n '__aiops_path_is bench' -a log -d 'Closed-loop appends to a write log'
+complete -c aiops -n '__aiops_path_is bench' -a buffer -d 'Buffer intake against memcpy'
 complete -c aiops -n '__aiops_path_is bench log' -l dir -r -a '(__fish_complete_directories)' -d 'Log directory to write'
 complete -c aiops -n '__aiops_path_is bench log' -l threads -r -d 'Concurrent writers'
 complete -c aiops -n '__aiops_path_is bench log' -l duration -r -d 'Seconds to run'
@@ -65,3 +112,7 @@ complete -c aiops -n '__aiops_path_is bench log' -l group-commit-bytes -r -d 'La
 complete -c aiops -n '__aiops_path_is bench log' -l group-commit-delay -r -d 'How long a batch may wait to fill'
 complete -c aiops -n '__aiops_path_is bench log' -l keep-segments -r -d 'Retire all but this many newest segments'
 complete -c aiops -n '__aiops_path_is bench log' -l json -d 'Print the result as JSON'
+complete -c aiops -n '__aiops_path_is bench buffer' -l entries -r -d 'Entries per round'
+complete -c aiops -n '__aiops_path_is bench buffer' -l entry-size -r -d 'Payload bytes per entry'
+complete -c aiops -n '__aiops_path_is bench buffer' -l rounds -r -d 'Rounds; the median is reported'
+complete -c aiops -n '__aiops_path_is bench buffer' -l json -d 'Print the result as JSON'

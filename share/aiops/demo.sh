@@ -2,8 +2,9 @@
 # The main job on an embedded default, for the README: create a worker
 # instance in a scratch directory, start the worker, drive it with 16
 # clients while recording every write, kill -9 the worker in the middle,
-# start it again (the clients reconnect), and prove with `aiops verify`
-# that no acknowledged write was lost. Prints each step and the result;
+# start it again (the clients reconnect), run a live update's buffer
+# phases (prepare .. deactivate) under the same load, and prove with
+# `aiops verify` that no acknowledged write was lost. Prints each step and the result;
 # exits non-zero if anything was lost.
 #
 #   share/aiops/demo.sh [BUILD_DIR]     (default: build)
@@ -30,7 +31,10 @@ load_pid=
 cleanup() {
   [[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null || true
   [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  if ((keep == 0)); then rm -rf "$dir"; fi
+  if ((keep == 0)); then
+    [[ -f $dir/aiops.toml ]] && "$aiops" buffer remove --force --config "$dir/aiops.toml" >/dev/null 2>&1
+    rm -rf "$dir"
+  fi
 }
 trap cleanup EXIT
 
@@ -66,6 +70,14 @@ wait "$worker_pid" 2>/dev/null || true
 sleep 1
 start_worker
 grep -E "replayed|ready" "$dir/worker.log" | tail -2
+
+sleep 1
+step "a live update's buffer phases while the clients write: new writes go to shared memory, are validated, reordered by priority and applied to the log"
+for s in prepare activate; do "$aiops" phase "$s" --config "$dir/aiops.toml" | head -1; done
+sleep 0.3  # writes pile up in the buffer
+for s in flush validate reorder; do "$aiops" phase "$s" --config "$dir/aiops.toml" | head -1; done
+"$aiops" buffer inspect --config "$dir/aiops.toml" | head -3
+for s in apply deactivate; do "$aiops" phase "$s" --config "$dir/aiops.toml" | head -1; done
 
 step "the load, as its clients saw it"
 rc=0

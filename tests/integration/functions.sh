@@ -9,10 +9,14 @@ set -euo pipefail
 
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aiops-it-XXXXXX")
 TEST_PIDS=()
+TEST_CONFIGS=()  # instances whose shared-memory buffer is removed on exit
 
 cleanup() {
-  local pid
+  local pid config
   for pid in "${TEST_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for config in "${TEST_CONFIGS[@]}"; do
+    "$AIOPS_BIN/aiops" buffer remove --force --config "$config" >/dev/null 2>&1 || true
+  done
   rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT
@@ -45,6 +49,7 @@ expect_in() {
 # init_instance DIR — `aiops config init` into DIR (quietly).
 init_instance() {
   aiops config init --dir "$1" >/dev/null || fail "aiops config init --dir $1"
+  TEST_CONFIGS+=("$1/aiops.toml")
 }
 
 # start_worker CONFIG — starts aiops-worker in the background (its stderr in

@@ -45,6 +45,8 @@ int run(int argc, char** argv) {
   add_status_commands(app, action);
   add_load_commands(app, action);
   add_verify_commands(app, action);
+  add_phase_commands(app, action);
+  add_buffer_commands(app, action);
   add_bench_commands(app, action);
 
   try {

@@ -1,10 +1,14 @@
 // `aiops bench log`: measure the primary write log on a directory.
+// `aiops bench buffer`: the speculative buffer's intake against memcpy.
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include "aiops/bench/buffer_bench.hpp"
 #include "aiops/bench/log_bench.hpp"
 #include "aiops/cli/commands.hpp"
 #include "aiops/cli/exit_code.hpp"
@@ -108,6 +112,57 @@ int run_bench_log(const BenchLogOptions& opt) {
   return exit_ok;
 }
 
+struct BenchBufferOptions {
+  uint32_t entries = 65536;
+  std::string entry_size = "4096";
+  unsigned rounds = 7;
+  bool json = false;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+int run_bench_buffer(const BenchBufferOptions& opt) {
+  bench::BufferBenchOptions o;
+  o.entries = opt.entries;
+  o.entry_bytes = static_cast<uint32_t>(size_option("--entry-size", opt.entry_size, 1ull << 30));
+  o.rounds = opt.rounds;
+  bench::BufferBenchResult r = need(bench::run_buffer_bench(o));
+  const double bytes = static_cast<double>(o.entries) * o.entry_bytes;
+  std::vector<double> intake, copy, ratio;
+  nlohmann::json rounds = nlohmann::json::array();
+  for (const auto& x : r.rounds) {
+    intake.push_back(o.entries / x.intake_s);
+    copy.push_back(o.entries / x.memcpy_s);
+    ratio.push_back(x.memcpy_s / x.intake_s);
+    rounds.push_back({{"intake_entries_per_s", o.entries / x.intake_s},
+                      {"intake_gb_per_s", bytes / x.intake_s / 1e9},
+                      {"memcpy_entries_per_s", o.entries / x.memcpy_s},
+                      {"memcpy_gb_per_s", bytes / x.memcpy_s / 1e9},
+                      {"ratio", x.memcpy_s / x.intake_s}});
+  }
+  const double mi = median(intake), mc = median(copy), mr = median(ratio);
+  if (opt.json) {
+    print_json({{"entries", o.entries},
+                {"entry_bytes", o.entry_bytes},
+                {"rounds", rounds},
+                {"intake_entries_per_s", mi},
+                {"intake_gb_per_s", mi * o.entry_bytes / 1e9},
+                {"memcpy_entries_per_s", mc},
+                {"memcpy_gb_per_s", mc * o.entry_bytes / 1e9},
+                {"ratio", mr}});
+  } else {
+    std::printf("buffer intake, one producer, %u entries of %u bytes, median of %u rounds:\n", o.entries, o.entry_bytes,
+                o.rounds);
+    std::printf("  intake: %s entries/s, %.2f GB/s\n", grouped(mi).c_str(), mi * o.entry_bytes / 1e9);
+    std::printf("  memcpy: %s entries/s, %.2f GB/s\n", grouped(mc).c_str(), mc * o.entry_bytes / 1e9);
+    std::printf("  intake / memcpy: %.2f\n", mr);
+  }
+  return exit_ok;
+}
+
 }  // namespace
 
 void add_bench_commands(CLI::App& app, Action& action) {
@@ -134,6 +189,18 @@ void add_bench_commands(CLI::App& app, Action& action) {
       ->capture_default_str();
   log->add_flag("--json", o->json, "Print the result as JSON");
   log->callback([&action, o] { action = [o] { return run_bench_log(*o); }; });
+
+  auto b = std::make_shared<BenchBufferOptions>();
+  CLI::App* buffer = bench->add_subcommand(
+      "buffer", "Speculative buffer intake from one producer (reserve, copy into shared memory, publish) against "
+                "memcpy of the same bytes: entries/s, GB/s, ratio");
+  buffer->add_option("--entries", b->entries, "Entries per round (the scratch segment holds them all)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
+  buffer->add_option("--entry-size", b->entry_size, "Payload bytes per entry (e.g. 4096 or 4KiB)")->capture_default_str();
+  buffer->add_option("--rounds", b->rounds, "Rounds; the median is reported")->capture_default_str()->check(CLI::Range(1u, 1000u));
+  buffer->add_flag("--json", b->json, "Print the result as JSON");
+  buffer->callback([&action, b] { action = [b] { return run_bench_buffer(*b); }; });
 }
 
 }  // namespace aiops::cli

@@ -15,5 +15,7 @@ void add_bench_commands(CLI::App& app, Action& action);   // bench_command.cpp
 void add_status_commands(CLI::App& app, Action& action);  // status_command.cpp
 void add_load_commands(CLI::App& app, Action& action);    // load_command.cpp
 void add_verify_commands(CLI::App& app, Action& action);  // load_command.cpp
+void add_phase_commands(CLI::App& app, Action& action);   // phase_command.cpp
+void add_buffer_commands(CLI::App& app, Action& action);  // phase_command.cpp
 
 }  // namespace aiops::cli

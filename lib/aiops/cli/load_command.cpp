@@ -22,6 +22,7 @@ struct LoadCommandOptions {
   std::string write_size = "4096";
   double read_ratio = 0;
   double fua_ratio = 0;
+  double rate = 0;
   std::string record;
   std::string volume;
   uint64_t seed = 0;
@@ -94,6 +95,7 @@ int run_load(const LoadCommandOptions& opt) {
   o.write_size = static_cast<uint32_t>(size_option("--write-size", opt.write_size, UINT32_MAX));
   o.read_ratio = opt.read_ratio;
   o.fua_ratio = opt.fua_ratio;
+  o.rate = opt.rate;
   if (!opt.record.empty()) o.record = opt.record;
   o.seed = opt.seed;
   if (!opt.json && stderr_is_tty())
@@ -164,6 +166,8 @@ void add_load_commands(CLI::App& app, Action& action) {
   load->add_option("--fua-ratio", o->fua_ratio, "Share of writes sent with FUA (acknowledged once durable)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  load->add_option("--rate", o->rate, "Requests per second over all clients (default 0: as fast as the worker answers)")
+      ->check(CLI::Range(0.0, 1e9));
   load->add_option("--record", o->record, "Append every write issued and every acknowledgement to FILE");
   load->add_option("--volume", o->volume, "Volume to use (default: the first one the clients may write)");
   load->add_option("--seed", o->seed, "Run id and random seed (default: random)");

@@ -38,7 +38,7 @@ namespace aiops::config {
 inline constexpr std::uint64_t kMiB = 1024 * 1024;
 
 struct WorkerConfig {
-  // Names the instance; the shared-memory segment is "/aiops-<name>".
+  // Names the instance; the shared-memory segment is "aiops-<name>-<hash of data_dir>".
   std::string name = "default";
   std::filesystem::path data_dir = "/var/lib/aiops";
   // Loader default: /run/aiops/<name>.sock.

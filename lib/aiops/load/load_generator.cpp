@@ -58,7 +58,18 @@ class LoadClient {
         rng_(shared.run ^ (uint64_t{index} * 0x9E3779B97F4A7C15ull)) {}
 
   void run(Tally& out) {
+    // With a rate, each client issues its share on a fixed schedule (a
+    // request that runs late is not made up for by a burst).
+    const auto interval = s_.opt.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(s_.opt.clients / s_.opt.rate))
+                                          : Clock::duration::zero();
+    auto next = Clock::now();
     while (Clock::now() < s_.deadline && !s_.fatal) {
+      if (interval > Clock::duration::zero()) {
+        next = std::max(next + interval, Clock::now() - interval);
+        std::this_thread::sleep_until(std::min(next, s_.deadline));
+        if (Clock::now() >= s_.deadline) break;
+      }
       if (!conn_ && !connect(out)) continue;
       std::uniform_real_distribution<double> coin(0.0, 1.0);
       if (coin(rng_) < s_.opt.read_ratio) read_one(out);

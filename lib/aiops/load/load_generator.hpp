@@ -48,6 +48,7 @@ struct LoadOptions {
   uint32_t write_size = 4096;
   double read_ratio = 0.0;
   double fua_ratio = 0.0;
+  double rate = 0.0;  // requests per second over all clients; 0 = each as fast as replies come
   std::optional<std::filesystem::path> record;
   uint64_t seed = 0;  // 0: random
   std::chrono::milliseconds request_timeout{10000};

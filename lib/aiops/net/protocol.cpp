@@ -255,6 +255,10 @@ bool status_retryable(Status status) noexcept {
          status == Status::shutting_down;
 }
 
+bool retry_after_allowed(Status status) noexcept {
+  return status_retryable(status) || status == Status::checksum_mismatch;
+}
+
 Status status_for_storage_error(Errc code) noexcept {
   switch (code) {
     case Errc::busy:
@@ -376,10 +380,10 @@ std::variant<ReplyHeader, DecodeError> decode_reply(const std::byte* in) {
       .checksum = load_le<uint64_t>(in + 24),
   };
   if (auto e = check_reply_opcode_zero(h)) return *std::move(e);
-  if (h.retry_after_ms != 0 && !status_retryable(h.status))
+  if (h.retry_after_ms != 0 && !retry_after_allowed(h.status))
     return malformed("retry_after_ms " + std::to_string(h.retry_after_ms) + " with status " +
                      std::string(status_name(h.status)) +
-                     " (only too_many_outstanding, busy, io_error and shutting_down carry one)");
+                     " (only too_many_outstanding, busy, io_error, shutting_down and checksum_mismatch carry one)");
   if (auto e = check_reply_payload(h)) return *std::move(e);
   return h;
 }

@@ -40,7 +40,7 @@
 //                                unsupported_version)
 //        6     2 status          Status below
 //        8     8 handle          the request's handle; 0 when opcode is 0
-//       16     4 retry_after_ms  for a retryable status (status_retryable()):
+//       16     4 retry_after_ms  for a status retry_after_allowed() names:
 //                                wait this long before retrying; else 0
 //       20     4 length          payload bytes that follow: the HELLO reply
 //                                body or the READ data, only with status ok;
@@ -167,8 +167,12 @@ inline constexpr uint16_t status_count = 15;
 
 /// True for the statuses that say "the request was fine, the server could
 /// not serve it now" (too_many_outstanding, busy, io_error, shutting_down):
-/// only these may carry a nonzero retry_after_ms.
+/// these, and checksum_mismatch, may carry a nonzero retry_after_ms.
 [[nodiscard]] bool status_retryable(Status status) noexcept;
+/// The statuses a nonzero retry_after_ms may come with: the retryable ones,
+/// and checksum_mismatch (the payload was damaged on its way; sending it
+/// again may succeed).
+[[nodiscard]] bool retry_after_allowed(Status status) noexcept;
 
 /// The status for a request that passed every protocol check and then
 /// failed in the storage below (log, buffer, volume): busy for Errc::busy

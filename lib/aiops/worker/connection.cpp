@@ -46,22 +46,54 @@ class PendingWrite final : public store::WriteCompletion {
   std::vector<std::byte> payload_;
 };
 
-class PendingFlush final : public wal::AppendCompletion {
+// A write taken by the speculative buffer: answered when the validator
+// decides it (or, with FUA, once it is applied to the log).
+class PendingBufferWrite final : public specbuf::BufferWaiter {
  public:
-  PendingFlush(std::shared_ptr<Connection> connection, uint64_t handle)
-      : connection_(std::move(connection)), handle_(handle) {}
+  PendingBufferWrite(std::shared_ptr<Connection> connection, uint64_t handle, uint32_t bytes)
+      : connection_(std::move(connection)), handle_(handle), bytes_(bytes) {}
 
-  void complete(const Result<wal::Appended>& result) noexcept override {
-    net::Status status = result.ok() ? net::Status::ok : net::status_for_storage_error(result.error().code());
+  void buffer_done(net::Status status, uint32_t retry_after_ms) noexcept override {
     auto conn = std::move(connection_);
     auto handle = handle_;
+    auto bytes = bytes_;
     delete this;
-    asio::post(conn->executor(), [conn, handle, status] { conn->finished(handle, net::Opcode::flush, status, 0); });
+    asio::post(conn->executor(), [conn, handle, status, bytes, retry_after_ms] {
+      conn->finished(handle, net::Opcode::write, status, bytes, retry_after_ms);
+    });
   }
 
  private:
   std::shared_ptr<Connection> connection_;
   uint64_t handle_;
+  uint32_t bytes_;
+};
+
+// A FLUSH: first the log's barrier, then the buffer's (entries written
+// before it durable in the log), when the buffer holds any.
+class PendingFlush final : public wal::AppendCompletion, public specbuf::BufferWaiter {
+ public:
+  PendingFlush(std::shared_ptr<Connection> connection, uint64_t handle, specbuf::Buffer& buffer)
+      : connection_(std::move(connection)), handle_(handle), buffer_(buffer) {}
+
+  void complete(const Result<wal::Appended>& result) noexcept override {
+    if (!result.ok()) return buffer_done(net::status_for_storage_error(result.error().code()), 0);
+    buffer_.flush(*this);
+  }
+
+  void buffer_done(net::Status status, uint32_t retry_after_ms) noexcept override {
+    auto conn = std::move(connection_);
+    auto handle = handle_;
+    delete this;
+    asio::post(conn->executor(), [conn, handle, status, retry_after_ms] {
+      conn->finished(handle, net::Opcode::flush, status, 0, retry_after_ms);
+    });
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  uint64_t handle_;
+  specbuf::Buffer& buffer_;
 };
 
 }  // namespace
@@ -258,14 +290,33 @@ net::Status Connection::check_access(uint32_t volume, bool write, std::string& w
 }
 
 void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte> payload) {
+  const auto& ctx = server_.context();
+  const bool fua = (h.flags & net::flag_fua) != 0;
+  if (ctx.buffer.intake_active()) {
+    // The buffer's validator does the checks below, on the copy it keeps.
+    auto* waiter = new PendingBufferWrite(shared_from_this(), h.handle, h.length);
+    const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
+    auto r = ctx.buffer.write(client_->id, h.volume, h.offset, payload, h.checksum, durable, *waiter);
+    if (r.outcome == specbuf::Intake::taken) {
+      ++outstanding_;
+      note_extent(h.volume, h.offset, h.length);
+      return;
+    }
+    delete waiter;
+    if (r.outcome == specbuf::Intake::full)
+      return refuse(h, net::Status::busy, "the speculative buffer is full for this client's priority", false,
+                    r.retry_after_ms);
+    if (r.outcome == specbuf::Intake::too_large)
+      return refuse(h, net::Status::too_large, std::to_string(h.length) +
+                                                   " bytes do not fit in the speculative buffer ([buffer] size)");
+  }
   const uint64_t hash = checksum64(payload);
   if (hash != h.checksum) return refuse(h, net::Status::checksum_mismatch, "payload does not match its checksum");
   std::string why;
   if (auto s = check_access(h.volume, true, why); s != net::Status::ok) return refuse(h, s, why);
-  const auto& ctx = server_.context();
   if (!net::extent_fits(h.offset, h.length, ctx.clients.volume(h.volume)->size_bytes))
     return refuse(h, net::Status::out_of_range, "extent ends beyond the volume");
-  const bool durable = (h.flags & net::flag_fua) != 0 || ctx.config.log.ack == config::LogConfig::Ack::durable;
+  const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
   auto* pending = new PendingWrite(shared_from_this(), h.handle, std::move(payload));
   store::WriteRequest request{client_->id, h.volume, h.offset, pending->payload(),
                               durable ? wal::Durability::durable : wal::Durability::written, hash};
@@ -290,7 +341,11 @@ void Connection::handle_read(const net::RequestHeader& h) {
   if (!net::extent_fits(h.offset, h.length, server_.context().clients.volume(h.volume)->size_bytes))
     return refuse(h, net::Status::out_of_range, "extent ends beyond the volume");
   std::vector<std::byte> data(h.length);
-  if (Status s = server_.context().store.read(h.volume, h.offset, data); !s.ok())
+  auto& store = server_.context().store;
+  Status s = server_.context().buffer.read(h.volume, h.offset, data, [&](std::span<std::byte> out) {
+    return store.read(h.volume, h.offset, out);
+  });
+  if (!s.ok())
     return refuse(h, net::status_for_storage_error(s.error().code()), s.error().message());
   auto& c = server_.context().counters.at(client_->id);
   c.reads.fetch_add(1, std::memory_order_relaxed);
@@ -300,12 +355,13 @@ void Connection::handle_read(const net::RequestHeader& h) {
 }
 
 void Connection::handle_flush(const net::RequestHeader& h) {
-  auto* pending = new PendingFlush(shared_from_this(), h.handle);
+  auto* pending = new PendingFlush(shared_from_this(), h.handle, server_.context().buffer);
   ++outstanding_;
   server_.context().store.flush(*pending);
 }
 
-void Connection::finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes) {
+void Connection::finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes,
+                          std::optional<uint32_t> retry_after_ms) {
   --outstanding_;
   auto& c = server_.context().counters.at(client_->id);
   if (status != net::Status::ok) {
@@ -316,16 +372,25 @@ void Connection::finished(uint64_t handle, net::Opcode opcode, net::Status statu
   } else {
     c.flushes.fetch_add(1, std::memory_order_relaxed);
   }
-  if (!closed_) send({opcode, status, handle, net::status_retryable(status) ? retry_after_busy_ms : 0, 0, 0});
+  if (!closed_) send({opcode, status, handle, retry_after(status, retry_after_ms), 0, 0});
   maybe_finish_drain();
 }
 
-void Connection::refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after) {
+// The server's own delay when it has none to give; only statuses that
+// allow one carry it (net::retry_after_allowed).
+uint32_t Connection::retry_after(net::Status status, std::optional<uint32_t> given) {
+  if (!net::retry_after_allowed(status)) return 0;
+  if (given) return *given;
+  return net::status_retryable(status) ? retry_after_busy_ms : 0;
+}
+
+void Connection::refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after,
+                        std::optional<uint32_t> retry_after_ms) {
   log_warning(who() + ": " + std::string(net::opcode_name(h.opcode)) + " (handle " + std::to_string(h.handle) +
               ") refused with " + std::string(net::status_name(status)) + ": " + why +
               (close_after ? "; closing the connection" : ""));
   if (client_ != nullptr) server_.context().counters.at(client_->id).refused.fetch_add(1, std::memory_order_relaxed);
-  send({h.opcode, status, h.handle, net::status_retryable(status) ? retry_after_busy_ms : 0, 0, 0}, {}, close_after);
+  send({h.opcode, status, h.handle, retry_after(status, retry_after_ms), 0, 0}, {}, close_after);
 }
 
 void Connection::send(net::ReplyHeader header, std::vector<std::byte> payload, bool close_after) {

@@ -15,6 +15,10 @@
 // in step; only a malformed frame or a failed HELLO closes the connection.
 // Every refusal is logged with the client and the reason.
 //
+// While the speculative buffer takes writes (specbuf/buffer.hpp), a WRITE
+// goes there after step 3 and the buffer's validator does the checks of
+// step 4; reads always look in the buffer first.
+//
 // Thread-safety: all members run on the connection's strand; completions
 // from the block store are posted to it.
 
@@ -24,6 +28,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +57,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// The connection's strand.
   [[nodiscard]] Executor executor();
   /// Called (via the strand) when a store operation finishes.
-  void finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes);
+  /// `retry_after_ms` overrides the default delay of a retryable status.
+  void finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes,
+                std::optional<uint32_t> retry_after_ms = std::nullopt);
 
  private:
   void read_header();
@@ -67,7 +74,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_read(const net::RequestHeader& h);
   void handle_flush(const net::RequestHeader& h);
   [[nodiscard]] net::Status check_access(uint32_t volume, bool write, std::string& why) const;
-  void refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after = false);
+  void refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after = false,
+              std::optional<uint32_t> retry_after_ms = std::nullopt);
+  static uint32_t retry_after(net::Status status, std::optional<uint32_t> given);
   void send(net::ReplyHeader header, std::vector<std::byte> payload = {}, bool close_after = false);
   void write_next();
   void arm_idle_timer();

@@ -21,6 +21,7 @@
 #include "aiops/core/asio.hpp"
 
 #include "aiops/config/config.hpp"
+#include "aiops/specbuf/buffer.hpp"
 #include "aiops/store/block_store.hpp"
 #include "aiops/worker/client_counters.hpp"
 #include "aiops/worker/client_directory.hpp"
@@ -40,6 +41,7 @@ struct ServerContext {
   store::BlockStore& store;
   const ClientDirectory& clients;
   CounterTable& counters;
+  specbuf::Buffer& buffer;
 };
 
 class Server {

@@ -5,13 +5,13 @@
 #include <csignal>
 
 #include "aiops/core/logger.hpp"
+#include "aiops/phase/engine.hpp"
+#include "aiops/specbuf/inspect.hpp"
 #include "aiops/worker/sd_notify.hpp"
 
 namespace aiops::worker {
 
 namespace asio = boost::asio;
-
-namespace {
 
 store::StoreOptions store_options(const config::Config& c) {
   store::StoreOptions o;
@@ -24,6 +24,8 @@ store::StoreOptions store_options(const config::Config& c) {
   o.checkpoint_bytes = c.log.checkpoint_bytes;
   return o;
 }
+
+namespace {
 
 unsigned io_threads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
 
@@ -39,16 +41,21 @@ Result<std::unique_ptr<Worker>> Worker::start(const config::Config& config) {
 }
 
 Status Worker::open() {
-  AIOPS_ASSIGN(store_, store::BlockStore::open(io::posix_file_system(), store_options(config_)));
-  server_ = std::make_unique<Server>(io_, ServerContext{config_, *store_, clients_, counters_});
+  AIOPS_ASSIGN(generation_, phase::saved_generation(config_));
+  auto options = store_options(config_);
+  options.log.generation = generation_;
+  AIOPS_ASSIGN(store_, store::BlockStore::open(io::posix_file_system(), options));
+  AIOPS_ASSIGN(buffer_, specbuf::Buffer::open(config_, specbuf::Buffer::Mode::worker));
+  if (const auto& h = buffer_->segment().header(); h.phase.load() != 0 || h.phase_running.load() != 0) {
+    const auto o = buffer_->segment().occupancy();
+    log_warning("speculative buffer " + buffer_->segment().name() + ": " + phase::phase_summary(buffer_->segment()).dump() +
+                ", " + std::to_string(o.entries) + " entries; writes go to the " +
+                (buffer_->intake_active() ? "buffer" : "log") + " until the update's phases finish");
+  }
+  server_ = std::make_unique<Server>(io_, ServerContext{config_, *store_, clients_, counters_, *buffer_});
   AIOPS_TRY(server_->listen());
   control_ = std::make_unique<ControlServer>(io_, config_.worker.control_socket,
-                                             [this](const nlohmann::json& request) -> nlohmann::json {
-                                               if (request["command"] == "status") return status();
-                                               return {{"ok", false},
-                                                       {"error", "unknown command \"" +
-                                                                     request["command"].get<std::string>() + "\""}};
-                                             });
+                                             [this](const nlohmann::json& request) { return control(request); });
   AIOPS_TRY(control_->listen());
   trace_ = std::make_unique<TraceRecorder>(io_, config_.worker.data_dir / "trace", config_.worker.trace_interval,
                                            counters_, clients_.clients());
@@ -67,6 +74,31 @@ Status Worker::open() {
   return {};
 }
 
+nlohmann::json Worker::control(const nlohmann::json& request) {
+  const auto command = request["command"].get<std::string>();
+  if (command == "status") return status();
+  if (command == "phase") return run_phase(request);
+  return {{"ok", false}, {"error", "unknown command \"" + command + "\""}};
+}
+
+// Runs on an io thread: a long apply holds one of them, the others serve.
+nlohmann::json Worker::run_phase(const nlohmann::json& request) {
+  const auto* name = request.contains("step") && request["step"].is_string() ? request["step"].get_ptr<const std::string*>()
+                                                                             : nullptr;
+  auto step = name != nullptr ? phase::parse_step(*name) : std::nullopt;
+  if (!step) return {{"ok", false}, {"error", "phase: \"step\" must name a phase step"}, {"code", "invalid_argument"}};
+  std::lock_guard lock(phase_mu_);
+  nlohmann::json listeners = nlohmann::json::array();
+  for (const auto& l : server_->listeners()) listeners.push_back({{"protocol", l.protocol}, {"address", l.address}});
+  phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners};
+  auto result = phase::run_step(context, *step);
+  if (!result.ok())
+    return {{"ok", false}, {"error", result.error().message()}, {"code", errc_name(result.error().code())}};
+  nlohmann::json reply = *result;
+  reply["ok"] = true;
+  return reply;
+}
+
 std::string Worker::wait_for_signal() { return signalled_.get_future().get(); }
 
 Status Worker::shutdown() {
@@ -74,6 +106,7 @@ Status Worker::shutdown() {
   shut_down_ = true;
   (void)sd_notify("STOPPING=1");
   Status result;
+  if (buffer_) buffer_->abandon_waiters(net::Status::shutting_down);
   if (server_) {
     server_->stop_accepting();
     auto drained = std::make_shared<std::promise<void>>();
@@ -97,6 +130,17 @@ Status Worker::shutdown() {
   server_.reset();
   control_.reset();
   trace_.reset();
+  if (buffer_) {
+    // The segment stays, with its entries, for the next worker, unless no
+    // update is under way and it holds nothing.
+    const std::string name = buffer_->segment().name();
+    const bool idle = buffer_->segment().header().phase.load() == 0 && !buffer_->intake_active() &&
+                      buffer_->segment().occupancy().entries == 0;
+    buffer_.reset();
+    if (idle) {
+      if (Status s = specbuf::Segment::remove(name); !s.ok()) log_warning(s.error().message());
+    }
+  }
   store_.reset();  // seals the log
   return result;
 }
@@ -147,7 +191,8 @@ nlohmann::json Worker::status() const {
           {"connections", server_->connection_count()},
           {"clients", clients},
           {"volumes", volumes},
-          {"log", log}};
+          {"log", log},
+          {"buffer", specbuf::inspect(buffer_->segment(), config_)}};
 }
 
 }  // namespace aiops::worker

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@
 
 #include "aiops/config/config.hpp"
 #include "aiops/core/error.hpp"
+#include "aiops/specbuf/buffer.hpp"
 #include "aiops/store/block_store.hpp"
 #include "aiops/worker/client_counters.hpp"
 #include "aiops/worker/client_directory.hpp"
@@ -30,6 +32,9 @@
 #include "aiops/worker/trace_recorder.hpp"
 
 namespace aiops::worker {
+
+/// How the worker (and the aiops tool, offline) opens the block store.
+[[nodiscard]] store::StoreOptions store_options(const config::Config& config);
 
 class Worker {
  public:
@@ -46,6 +51,8 @@ class Worker {
  private:
   explicit Worker(const config::Config& config);
   Status open();
+  nlohmann::json control(const nlohmann::json& request);
+  nlohmann::json run_phase(const nlohmann::json& request);
 
   config::Config config_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -53,6 +60,9 @@ class Worker {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::unique_ptr<store::BlockStore> store_;
+  std::unique_ptr<specbuf::Buffer> buffer_;
+  uint64_t generation_ = 0;
+  std::mutex phase_mu_;  // one phase step at a time
   ClientDirectory clients_;
   CounterTable counters_;
   std::unique_ptr<Server> server_;

@@ -1,0 +1,203 @@
+#pragma once
+// The speculative write buffer as one process uses it: the shared-memory
+// segment (specbuf/segment.hpp) plus what lives only in the process — the
+// read index of valid entries, the validator thread, and who is waiting for
+// which entry.
+//
+// Two modes:
+//  * worker — the running worker. Writes come in through write() while the
+//    intake is switched to the buffer; a validator thread decides entries
+//    in sequence order and answers each writer; reads overlay valid entries
+//    on what the store below holds.
+//  * offline — the aiops tool working on the segment while no worker runs
+//    (it holds the log lock). No intake; validate() decides entries itself.
+//
+// Acknowledgement. A write without FUA is acknowledged once its entry is
+// VALID: it is in shared memory, which survives the death of any process.
+// Shared memory is not stable storage, so a FUA write, and a FLUSH, is
+// answered only once the entries concerned are applied to the log and made
+// durable (phase apply, or deactivate).
+//
+// Order. The entry sequence is the acknowledgement order: a writer that
+// waited for one acknowledgement before sending the next write always gets
+// a higher sequence, and the validator decides (and the read index takes)
+// entries in sequence order, so newer entries shadow older ones.
+//
+// Entries from a dead process. On open, entries left WRITING below the
+// head that process saw were never acknowledged; the validator turns them
+// FREE (counted as discarded). PENDING ones are validated like any other
+// (nobody waits for them; applying an unacknowledged write is allowed).
+//
+// Admission. Each client may fill the buffer up to a share of its capacity
+// that falls with its rank in the priority list in force: the first may use
+// all of it, the last 80%. So when space runs short the lowest-ranked are
+// refused first, and a higher-ranked client is never refused while space
+// remains that a lower-ranked one would get. A refusal carries a retry
+// delay that grows with rank and with how full the buffer is.
+//
+// Thread-safety: every member may be called from any thread. apply(),
+// reorder() and validate() serialise among themselves.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "aiops/config/config.hpp"
+#include "aiops/core/error.hpp"
+#include "aiops/net/protocol.hpp"
+#include "aiops/specbuf/priority_list.hpp"
+#include "aiops/specbuf/segment.hpp"
+#include "aiops/specbuf/validator.hpp"
+#include "aiops/store/block_store.hpp"
+#include "aiops/store/extent_map.hpp"
+
+namespace aiops::specbuf {
+
+/// Told the outcome of a write (or flush) that went to the buffer.
+class BufferWaiter {
+ public:
+  virtual void buffer_done(net::Status status, uint32_t retry_after_ms) noexcept = 0;
+
+ protected:
+  ~BufferWaiter() = default;
+};
+
+enum class Intake {
+  taken,  // in the buffer; the waiter will be told
+  full,   // no room for this client now; retry_after_ms says when to retry
+  log,    // the buffer is not taking writes: use the log
+  too_large,  // larger than the buffer lets this client have even when empty
+};
+
+struct IntakeResult {
+  Intake outcome = Intake::log;
+  uint32_t retry_after_ms = 0;
+};
+
+struct ValidateReport {
+  uint64_t valid = 0;
+  uint64_t rejected = 0;
+  uint64_t discarded = 0;
+};
+
+struct ApplyReport {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  uint64_t batches = 0;
+  uint64_t tail_seq = 0;  // after the apply
+};
+
+class Buffer {
+ public:
+  enum class Mode { worker, offline };
+
+  /// Attaches to (worker: creates if needed) the instance's segment.
+  [[nodiscard]] static Result<std::unique_ptr<Buffer>> open(const config::Config& config, Mode mode);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  [[nodiscard]] Segment& segment() const { return *segment_; }
+  [[nodiscard]] bool intake_active() const { return segment_->header().intake.load(std::memory_order_acquire) != 0; }
+
+  // ---- intake (worker mode)
+
+  /// Puts a client's write into the buffer when the intake is switched to
+  /// it. `checksum` is what the client sent, checked by the validator.
+  [[nodiscard]] IntakeResult write(uint32_t client, uint32_t volume, uint64_t offset,
+                                   std::span<const std::byte> payload, uint64_t checksum, bool fua,
+                                   BufferWaiter& waiter);
+  /// Tells `waiter` once every entry reserved before the call is durable in
+  /// the log or rejected.
+  void flush(BufferWaiter& waiter);
+  /// Reads through the buffer: `below` fills `out` from the store, then the
+  /// valid entries overlay it — both under the index lock, so an entry being
+  /// applied is seen either in the buffer or in the store.
+  [[nodiscard]] Status read(uint32_t volume, uint64_t offset, std::span<std::byte> out,
+                            const std::function<Status(std::span<std::byte>)>& below) const;
+  /// Switches the intake. `while_held` runs with new writes held back, after
+  /// the switch is decided and before it shows (deactivate applies the last
+  /// entries there).
+  [[nodiscard]] Status switch_intake(bool to_buffer, const std::function<Status()>& while_held = {});
+  /// Answers every writer still waiting for an apply (FUA, FLUSH) with
+  /// `status`; their entries stay and are applied later. For shutdown.
+  void abandon_waiters(net::Status status);
+
+  // ---- phases
+
+  /// Puts `list` in force and into the segment header.
+  void publish_priorities(const PriorityList& list);
+  /// Decides every entry reserved before the call.
+  [[nodiscard]] Result<ValidateReport> validate();
+  /// Gives every valid, unranked entry its apply rank; returns how many.
+  [[nodiscard]] Result<uint64_t> reorder();
+  /// Validates, orders and appends every entry reserved before the call to
+  /// the log through `store`, durably, in batches in rank order; frees them.
+  [[nodiscard]] Result<ApplyReport> apply(store::BlockStore& store);
+  /// Empties the ring when every live entry is done; false when some are not.
+  bool reset_if_drained();
+
+  /// The retry delay for `client` at the buffer's current fill.
+  [[nodiscard]] uint32_t retry_after_ms(uint32_t client) const;
+
+ private:
+  struct Rank {
+    uint32_t rank = 0;  // 1 = first; 0 = not in the list
+    double score = 0;
+  };
+
+  Buffer(const config::Config& config, Mode mode, std::unique_ptr<Segment> segment);
+  void load_priorities();
+  [[nodiscard]] Rank rank_of(uint32_t client) const;
+  [[nodiscard]] double share_of(uint32_t client) const;
+  [[nodiscard]] double fill() const;
+  bool decide_next(bool wait_for_writers);
+  void validator_loop();
+  Status wait_validated(uint64_t target);
+  void index_entry(const EntryRecord& e);
+  void rebuild_index();
+  void complete_durable_waiters();
+  void release_applied();
+
+  const config::Config config_;
+  const Mode mode_;
+  std::unique_ptr<Segment> segment_;
+  Validator validator_;
+  uint64_t attach_head_ = 0;  // entries below it were written before this process attached
+
+  mutable std::mutex priorities_mu_;
+  std::unordered_map<uint32_t, Rank> ranks_;
+  uint32_t ranked_clients_ = 0;
+
+  // Who waits for which entry: the writer's slot, set before the entry is
+  // published and taken by the validator.
+  std::vector<std::atomic<BufferWaiter*>> waiters_;
+  std::mutex durable_mu_;
+  std::multimap<uint64_t, BufferWaiter*> durable_waiters_;  // told once tail_seq > key
+
+  mutable std::shared_mutex index_mu_;
+  std::map<uint32_t, store::ExtentMap> index_;  // by volume; LogLocation.file_offset = arena offset
+
+  std::shared_mutex intake_mu_;  // writers hold it shared while deciding; switches hold it exclusive
+
+  std::mutex phase_mu_;  // validate/reorder/apply, one at a time in this process
+
+  std::mutex validator_mu_;
+  std::condition_variable validator_cv_;  // new work for the validator
+  std::condition_variable progress_cv_;   // validated_seq moved
+  std::atomic<bool> validator_sleeping_{false};
+  bool stopping_ = false;
+  std::thread validator_thread_;
+};
+
+}  // namespace aiops::specbuf
