@@ -98,14 +98,20 @@ int run_phase(const PhaseOptions& o) {
   nlohmann::json result;
   if (reply.ok()) {
     if (!reply->value("ok", false)) {
-      Errc code = Errc::invalid_input;
+      // The worker's error code, so the exit status is the one the step
+      // would have had run here; a corrupt log is a system failure of the
+      // step, not a finding of a check.
+      Errc code = Errc::io_error;
       const std::string name = reply->value("code", std::string());
-      for (Errc c : {Errc::invalid_argument, Errc::busy, Errc::unreachable, Errc::io_error, Errc::log_failed,
-                     Errc::no_space, Errc::not_found, Errc::corrupt})
-        if (errc_name(c) == name) code = c;
+      for (int i = 0; i <= static_cast<int>(Errc::disconnected); ++i)
+        if (errc_name(Errc(i)) == name) code = Errc(i);
+      if (code == Errc::corrupt) code = Errc::io_error;
       throw CommandFailed(Error(code, "phase " + o.step + ": " + reply->value("error", std::string("?"))));
     }
     result = *reply;
+  } else if (reply.error().code() == Errc::timeout) {
+    throw CommandFailed(Error(Errc::timeout, "phase " + o.step + ": " + reply.error().message() +
+                                                 "; the step may still be running (aiops buffer inspect shows it)"));
   } else if (reply.error().code() == Errc::unreachable && runs_offline(*step)) {
     result = run_offline(config, *step);
   } else if (reply.error().code() == Errc::unreachable) {
@@ -190,6 +196,11 @@ int run_inspect(const BufferOptions& o) {
 int run_remove(const BufferOptions& o) {
   config::Config config = load_instance_config(o.config);
   const std::string name = segment_name(config);
+  // A running worker keeps using its mapping after the name is gone, and
+  // what it buffers then can no longer be found by anyone else.
+  if (worker::control_request(config.worker.control_socket, {{"command", "status"}}, std::chrono::seconds(5)).ok())
+    throw CommandFailed(Error(Errc::busy, "a worker is running for " + o.config +
+                                              "; stop it before removing its buffer"));
   auto segment = specbuf::Segment::attach(name, static_cast<uint32_t>(::geteuid()));
   const bool existed = segment.ok() || segment.error().code() != Errc::not_found;
   if (!segment.ok() && segment.error().code() != Errc::not_found && !o.force) throw CommandFailed(segment.error());

@@ -37,7 +37,9 @@ Step current(const specbuf::Segment& s) { return Step{s.header().phase.load(std:
 
 Status need_activated(const EngineContext& c, Step step) {
   const Step now = current(c.buffer.segment());
-  if (now >= Step::activate) return {};
+  // The intake flag too: a runner that died inside activate leaves it set
+  // with the phase still "prepared".
+  if (now >= Step::activate || c.buffer.intake_active()) return {};
   return Error(Errc::invalid_argument, std::string(step_name(step)) + ": the buffer was not activated (phase " +
                                            std::string(phase_name(now)) + "); run prepare and activate first");
 }
@@ -99,7 +101,9 @@ Result<nlohmann::json> body(EngineContext& c, Step step) {
       AIOPS_TRY(need_worker(c, step));
       if (current(c.buffer.segment()) < Step::prepare)
         return Error(Errc::invalid_argument, "activate: run prepare first (phase idle)");
-      AIOPS_TRY(c.buffer.switch_intake(true));
+      // Every log write queued so far is acknowledged before the first
+      // buffer entry exists: the log's sync is a barrier behind them.
+      AIOPS_TRY(c.buffer.switch_intake(true, [&] { return c.store.flush(); }));
       return nlohmann::json{{"intake", "buffer"}};
     }
     case Step::flush: {
@@ -125,6 +129,9 @@ Result<nlohmann::json> body(EngineContext& c, Step step) {
     }
     case Step::deactivate: {
       AIOPS_TRY(need_worker(c, step));
+      // Most of the buffer is applied while writes still come in; only the
+      // rest is applied with new writes held back.
+      AIOPS_ASSIGN(specbuf::ApplyReport first, c.buffer.apply(c.store));
       specbuf::ApplyReport last;
       AIOPS_TRY(c.buffer.switch_intake(false, [&]() -> Status {
         AIOPS_ASSIGN(last, c.buffer.apply(c.store));
@@ -132,7 +139,8 @@ Result<nlohmann::json> body(EngineContext& c, Step step) {
           return Error(Errc::busy, "deactivate: entries are still in the buffer after the last apply");
         return {};
       }));
-      return nlohmann::json{{"intake", "log"}, {"applied", last.entries}};
+      return nlohmann::json{{"intake", "log"}, {"applied", first.entries + last.entries},
+                            {"applied_while_held", last.entries}};
     }
     case Step::none: break;
   }

@@ -163,7 +163,12 @@ uint32_t Buffer::retry_after_ms(uint32_t client) const {
 
 IntakeResult Buffer::write(uint32_t client, uint32_t volume, uint64_t offset, std::span<const std::byte> payload,
                            uint64_t checksum, bool fua, BufferWaiter& waiter) {
-  std::shared_lock gate(intake_mu_);
+  auto gate = hold_intake();
+  return write_held(client, volume, offset, payload, checksum, fua, waiter);
+}
+
+IntakeResult Buffer::write_held(uint32_t client, uint32_t volume, uint64_t offset, std::span<const std::byte> payload,
+                                uint64_t checksum, bool fua, BufferWaiter& waiter) {
   if (!intake_active()) return {Intake::log, 0};
   const double share = share_of(client);
   if (static_cast<double>(payload.size()) > share * static_cast<double>(segment_->header().arena_bytes))
@@ -189,16 +194,26 @@ IntakeResult Buffer::write(uint32_t client, uint32_t volume, uint64_t offset, st
 }
 
 void Buffer::flush(BufferWaiter& waiter) {
-  const auto& h = segment_->header();
-  const uint64_t head = h.head_seq.load(std::memory_order_acquire);
+  const uint64_t head = segment_->header().head_seq.load(std::memory_order_acquire);
+  if (head == 0) return waiter.buffer_done(net::Status::ok, 0);
+  wait_for_apply(head - 1, waiter);
+}
+
+// Tells `waiter` once tail_seq > seq: at once if it already is, or with
+// shutting_down once the worker stops answering them.
+void Buffer::wait_for_apply(uint64_t seq, BufferWaiter& waiter) {
+  net::Status answer_now = net::Status::ok;
   {
     std::lock_guard lock(durable_mu_);
-    if (h.tail_seq.load(std::memory_order_acquire) < head) {
-      durable_waiters_.emplace(head - 1, &waiter);
-      return;
+    if (segment_->header().tail_seq.load(std::memory_order_acquire) <= seq) {
+      if (!abandoned_) {
+        durable_waiters_.emplace(seq, &waiter);
+        return;
+      }
+      answer_now = net::Status::shutting_down;
     }
   }
-  waiter.buffer_done(net::Status::ok, 0);
+  waiter.buffer_done(answer_now, answer_now == net::Status::ok ? 0 : retry_after_ms(0));
 }
 
 Status Buffer::read(uint32_t volume, uint64_t offset, std::span<std::byte> out,
@@ -224,6 +239,7 @@ void Buffer::abandon_waiters(net::Status status) {
   std::multimap<uint64_t, BufferWaiter*> waiting;
   {
     std::lock_guard lock(durable_mu_);
+    abandoned_ = true;  // and those that come later are answered at once
     waiting.swap(durable_waiters_);
   }
   for (auto& [seq, w] : waiting) w->buffer_done(status, retry_after_ms(0));
@@ -285,19 +301,21 @@ bool Buffer::decide_next(bool wait_for_writers) {
       log_warning("speculative buffer: rejected " + v.problem);
       if (waiter != nullptr) waiter->buffer_done(v.status, retry_after_ms(e.client));
       waiter = nullptr;
+      state = EntryState::rejected;
     }
   } else if (state == EntryState::valid) {
     index_entry(e);  // decided by a process that died before moving the cursor
   }
-  h.validated_seq.store(seq + 1, std::memory_order_release);
-  if (waiter != nullptr) {
-    if ((e.flags & entry_flag_fua) != 0) {
-      std::lock_guard lock(durable_mu_);
-      durable_waiters_.emplace(seq, waiter);
-    } else {
-      waiter->buffer_done(net::Status::ok, 0);
-    }
+  // A FUA writer waits for the apply; it is registered before the cursor
+  // moves, because an apply may start as soon as the cursor passes it.
+  if (waiter != nullptr && (e.flags & entry_flag_fua) != 0) {
+    wait_for_apply(seq, *waiter);
+    waiter = nullptr;
   }
+  h.validated_seq.store(seq + 1, std::memory_order_release);
+  if (waiter != nullptr) waiter->buffer_done(net::Status::ok, 0);
+  // A rejected entry at the tail gives its space back now, not at the next apply.
+  if (state == EntryState::rejected && seq == h.tail_seq.load(std::memory_order_acquire)) release_applied();
   return true;
 }
 
@@ -353,6 +371,11 @@ Result<ValidateReport> Buffer::validate() {
 // ---- order and apply
 
 Result<uint64_t> Buffer::reorder() {
+  std::lock_guard phase(phase_mu_);
+  return reorder_held();
+}
+
+Result<uint64_t> Buffer::reorder_held() {
   auto& h = segment_->header();
   const uint64_t tail = h.tail_seq.load(std::memory_order_acquire);
   const uint64_t validated = h.validated_seq.load(std::memory_order_acquire);
@@ -379,7 +402,7 @@ Result<ApplyReport> Buffer::apply(store::BlockStore& store) {
   const uint64_t target = h.head_seq.load(std::memory_order_acquire);
   ApplyReport report;
   AIOPS_TRY(wait_validated(target));
-  AIOPS_TRY(reorder());
+  AIOPS_TRY(reorder_held());
   std::vector<EntryRecord*> ready;
   for (uint64_t s = h.tail_seq.load(std::memory_order_acquire); s < h.validated_seq.load(std::memory_order_acquire);
        ++s) {

@@ -18,10 +18,13 @@
 // answered only once the entries concerned are applied to the log and made
 // durable (phase apply, or deactivate).
 //
-// Order. The entry sequence is the acknowledgement order: a writer that
-// waited for one acknowledgement before sending the next write always gets
-// a higher sequence, and the validator decides (and the read index takes)
-// entries in sequence order, so newer entries shadow older ones.
+// Order. Entries are applied (and read) in sequence order, refined by the
+// priority reorder: a writer that waited for one acknowledgement before
+// sending the next write always gets a higher sequence, and the validator
+// decides (and the read index takes) entries in sequence order, so newer
+// entries shadow older ones. Writes in flight at the same time may be
+// acknowledged out of sequence order — a FUA entry is answered at apply, a
+// later plain one at validation — which only concurrent writes can see.
 //
 // Entries from a dead process. On open, entries left WRITING below the
 // head that process saw were never acknowledged; the validator turns them
@@ -112,11 +115,21 @@ class Buffer {
 
   // ---- intake (worker mode)
 
+  /// Holds the intake where it is: while held, the intake does not switch.
+  /// The worker holds it from deciding where a write goes until the write
+  /// is queued (in the buffer or the log), so that every log write queued
+  /// before activate is acknowledged before any buffer entry exists, and
+  /// none is queued after deactivate before the buffer is empty.
+  [[nodiscard]] std::shared_lock<std::shared_mutex> hold_intake() { return std::shared_lock(intake_mu_); }
   /// Puts a client's write into the buffer when the intake is switched to
   /// it. `checksum` is what the client sent, checked by the validator.
+  /// write_held: the caller holds hold_intake().
   [[nodiscard]] IntakeResult write(uint32_t client, uint32_t volume, uint64_t offset,
                                    std::span<const std::byte> payload, uint64_t checksum, bool fua,
                                    BufferWaiter& waiter);
+  [[nodiscard]] IntakeResult write_held(uint32_t client, uint32_t volume, uint64_t offset,
+                                        std::span<const std::byte> payload, uint64_t checksum, bool fua,
+                                        BufferWaiter& waiter);
   /// Tells `waiter` once every entry reserved before the call is durable in
   /// the log or rejected.
   void flush(BufferWaiter& waiter);
@@ -130,7 +143,8 @@ class Buffer {
   /// entries there).
   [[nodiscard]] Status switch_intake(bool to_buffer, const std::function<Status()>& while_held = {});
   /// Answers every writer still waiting for an apply (FUA, FLUSH) with
-  /// `status`; their entries stay and are applied later. For shutdown.
+  /// `status`, now and from then on; their entries stay and are applied
+  /// later. For shutdown.
   void abandon_waiters(net::Status status);
 
   // ---- phases
@@ -167,6 +181,8 @@ class Buffer {
   void index_entry(const EntryRecord& e);
   void rebuild_index();
   void complete_durable_waiters();
+  void wait_for_apply(uint64_t seq, BufferWaiter& waiter);
+  Result<uint64_t> reorder_held();
   void release_applied();
 
   const config::Config config_;
@@ -184,6 +200,7 @@ class Buffer {
   std::vector<std::atomic<BufferWaiter*>> waiters_;
   std::mutex durable_mu_;
   std::multimap<uint64_t, BufferWaiter*> durable_waiters_;  // told once tail_seq > key
+  bool abandoned_ = false;  // abandon_waiters ran: no more waiting for an apply
 
   mutable std::shared_mutex index_mu_;
   std::map<uint32_t, store::ExtentMap> index_;  // by volume; LogLocation.file_offset = arena offset

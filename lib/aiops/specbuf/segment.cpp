@@ -1,5 +1,6 @@
 #include "aiops/specbuf/segment.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,20 +172,33 @@ Result<std::unique_ptr<Segment>> Segment::create_or_attach(const AttachOptions& 
   if (o.geometry.max_entries == 0 || o.geometry.arena_bytes == 0)
     return Error(Errc::invalid_argument, "a buffer needs at least one entry and one byte");
   const uint64_t total = segment_bytes(o.geometry);
+  bool created = false;
   try {
     bip::shared_memory_object shm(bip::create_only, o.name.c_str(), bip::read_write, bip::permissions(0600));
+    created = true;
+    const int fd = shm.get_mapping_handle().handle;
     // The umask may have narrowed the mode; nothing may have widened it,
     // but say exactly what we mean.
-    ::fchmod(shm.get_mapping_handle().handle, 0600);
-    shm.truncate(static_cast<bip::offset_t>(total));
+    ::fchmod(fd, 0600);
+    // Reserve every page now: on a tmpfs too small for it, a write into
+    // the arena would otherwise die of SIGBUS instead of this ENOSPC.
+    if (int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(total)); rc != 0) {
+      (void)remove(o.name);
+      return Error(rc == ENOSPC ? Errc::no_space : Errc::io_error,
+                   "create shared-memory segment " + shm_path(o.name) + " of " + format_size(total) + ": " +
+                       std::strerror(rc) + " (is /dev/shm large enough for [buffer] size?)",
+                   rc);
+    }
     std::unique_ptr<Segment> s(new Segment(o.name, bip::mapped_region(shm, bip::read_write)));
     s->initialise(o.geometry, o.expected_uid);
     return s;
   } catch (const bip::interprocess_exception& e) {
-    if (e.get_error_code() != bip::already_exists_error)
+    if (created || e.get_error_code() != bip::already_exists_error) {
+      if (created) (void)remove(o.name);  // half made: nothing can be in it
       return Error(e.get_native_error() == ENOSPC ? Errc::no_space : Errc::io_error,
                    "create shared-memory segment " + shm_path(o.name) + " of " + format_size(total) + ": " + e.what(),
                    e.get_native_error());
+    }
   }
   AIOPS_ASSIGN(auto s, attach(o.name, o.expected_uid));
   const auto& h = s->header();

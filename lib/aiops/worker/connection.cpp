@@ -292,11 +292,12 @@ net::Status Connection::check_access(uint32_t volume, bool write, std::string& w
 void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte> payload) {
   const auto& ctx = server_.context();
   const bool fua = (h.flags & net::flag_fua) != 0;
+  auto gate = ctx.buffer.hold_intake();  // until the write is queued, wherever it goes
   if (ctx.buffer.intake_active()) {
     // The buffer's validator does the checks below, on the copy it keeps.
     auto* waiter = new PendingBufferWrite(shared_from_this(), h.handle, h.length);
     const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
-    auto r = ctx.buffer.write(client_->id, h.volume, h.offset, payload, h.checksum, durable, *waiter);
+    auto r = ctx.buffer.write_held(client_->id, h.volume, h.offset, payload, h.checksum, durable, *waiter);
     if (r.outcome == specbuf::Intake::taken) {
       ++outstanding_;
       note_extent(h.volume, h.offset, h.length);

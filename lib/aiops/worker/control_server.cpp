@@ -45,7 +45,9 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     if (request.is_discarded() || !request.is_object() || !request.contains("command") ||
         !request["command"].is_string())
       return reply({{"ok", false}, {"error", "a request is one JSON object per line with a \"command\" string"}}, false);
-    reply(handler_(request), false);
+    handler_(request, [self = shared_from_this()](nlohmann::json doc) {
+      asio::post(self->socket_.get_executor(), [self, doc = std::move(doc)] { self->reply(doc, false); });
+    });
   }
 
   void reply(const nlohmann::json& doc, bool close_after) {

@@ -9,7 +9,8 @@
 // Only the worker's own user (or root) may use it: besides the file mode,
 // the peer's credentials (SO_PEERCRED) are checked on every connection.
 //
-// Thread-safety: runs on the io_context; the handler is called there.
+// Thread-safety: runs on the io_context; the handler is called there, its
+// reply may come from any thread.
 
 #include <filesystem>
 #include <functional>
@@ -24,7 +25,11 @@ namespace aiops::worker {
 
 class ControlServer {
  public:
-  using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
+  /// Sends the reply to one request; may be called from any thread, once.
+  using Reply = std::function<void(nlohmann::json reply)>;
+  /// Called on the io_context for each request; answers through `reply`,
+  /// at once or later (a long command runs elsewhere and replies when done).
+  using Handler = std::function<void(const nlohmann::json& request, Reply reply)>;
 
   ControlServer(boost::asio::io_context& io, std::filesystem::path path, Handler handler);
   ~ControlServer();

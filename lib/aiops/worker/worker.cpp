@@ -55,7 +55,10 @@ Status Worker::open() {
   server_ = std::make_unique<Server>(io_, ServerContext{config_, *store_, clients_, counters_, *buffer_});
   AIOPS_TRY(server_->listen());
   control_ = std::make_unique<ControlServer>(io_, config_.worker.control_socket,
-                                             [this](const nlohmann::json& request) { return control(request); });
+                                             [this](const nlohmann::json& request, ControlServer::Reply reply) {
+                                               control(request, std::move(reply));
+                                             });
+  phase_thread_ = std::thread([this] { phase_loop(); });
   AIOPS_TRY(control_->listen());
   trace_ = std::make_unique<TraceRecorder>(io_, config_.worker.data_dir / "trace", config_.worker.trace_interval,
                                            counters_, clients_.clients());
@@ -74,20 +77,47 @@ Status Worker::open() {
   return {};
 }
 
-nlohmann::json Worker::control(const nlohmann::json& request) {
+void Worker::control(const nlohmann::json& request, ControlServer::Reply reply) {
   const auto command = request["command"].get<std::string>();
-  if (command == "status") return status();
-  if (command == "phase") return run_phase(request);
-  return {{"ok", false}, {"error", "unknown command \"" + command + "\""}};
+  if (command == "status") return reply(status());
+  if (command == "phase") {
+    std::lock_guard lock(phase_mu_);
+    if (phase_stop_) return reply({{"ok", false}, {"error", "the worker is stopping"}, {"code", "busy"}});
+    phase_queue_.emplace_back(request, std::move(reply));
+    phase_cv_.notify_one();
+    return;
+  }
+  reply({{"ok", false}, {"error", "unknown command \"" + command + "\""}});
 }
 
-// Runs on an io thread: a long apply holds one of them, the others serve.
+void Worker::phase_loop() {
+  std::unique_lock lock(phase_mu_);
+  for (;;) {
+    phase_cv_.wait(lock, [&] { return phase_stop_ || !phase_queue_.empty(); });
+    if (phase_queue_.empty()) return;
+    auto [request, reply] = std::move(phase_queue_.front());
+    phase_queue_.pop_front();
+    lock.unlock();
+    reply(run_phase(request));
+    lock.lock();
+  }
+}
+
+// Lets the step in progress and those queued finish.
+void Worker::stop_phase_thread() {
+  {
+    std::lock_guard lock(phase_mu_);
+    phase_stop_ = true;
+  }
+  phase_cv_.notify_all();
+  if (phase_thread_.joinable()) phase_thread_.join();
+}
+
 nlohmann::json Worker::run_phase(const nlohmann::json& request) {
   const auto* name = request.contains("step") && request["step"].is_string() ? request["step"].get_ptr<const std::string*>()
                                                                              : nullptr;
   auto step = name != nullptr ? phase::parse_step(*name) : std::nullopt;
   if (!step) return {{"ok", false}, {"error", "phase: \"step\" must name a phase step"}, {"code", "invalid_argument"}};
-  std::lock_guard lock(phase_mu_);
   nlohmann::json listeners = nlohmann::json::array();
   for (const auto& l : server_->listeners()) listeners.push_back({{"protocol", l.protocol}, {"address", l.address}});
   phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners};
@@ -118,6 +148,7 @@ Status Worker::shutdown() {
       done.wait_for(std::chrono::seconds(5));
     }
   }
+  stop_phase_thread();  // before the store and the buffer go
   if (control_) control_->stop();
   if (trace_) asio::post(io_, [this] { trace_->stop(); });
   if (store_) {

@@ -11,6 +11,8 @@
 // Thread-safety: start/wait/shutdown from one thread; status() from any.
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -51,8 +53,10 @@ class Worker {
  private:
   explicit Worker(const config::Config& config);
   Status open();
-  nlohmann::json control(const nlohmann::json& request);
+  void control(const nlohmann::json& request, ControlServer::Reply reply);
   nlohmann::json run_phase(const nlohmann::json& request);
+  void phase_loop();
+  void stop_phase_thread();
 
   config::Config config_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -62,7 +66,13 @@ class Worker {
   std::unique_ptr<store::BlockStore> store_;
   std::unique_ptr<specbuf::Buffer> buffer_;
   uint64_t generation_ = 0;
-  std::mutex phase_mu_;  // one phase step at a time
+  // Phase steps run one at a time on their own thread, so a long apply
+  // takes none of the threads that serve clients.
+  std::mutex phase_mu_;
+  std::condition_variable phase_cv_;
+  std::deque<std::pair<nlohmann::json, ControlServer::Reply>> phase_queue_;
+  bool phase_stop_ = false;
+  std::thread phase_thread_;
   ClientDirectory clients_;
   CounterTable counters_;
   std::unique_ptr<Server> server_;

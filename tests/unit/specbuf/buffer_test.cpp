@@ -180,6 +180,8 @@ TEST_CASE("buffer: the validator answers each bad entry with its own status") {
   CHECK(beyond.wait() == Status::out_of_range);
   CHECK(good.wait() == Status::ok);
   CHECK(f.buffer->segment().header().rejected.load() == 4);
+  // Rejected entries at the tail give their space back at once.
+  CHECK(f.buffer->segment().occupancy().entries == 1);
   // Rejected entries are never read or applied.
   CHECK(f.read(1, 0, 4096) == block(0));
   auto applied = f.buffer->apply(*f.store);
