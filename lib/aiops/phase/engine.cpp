@@ -33,6 +33,16 @@ Status mirror(const EngineContext& c) {
   return write_state_file(c.config, "phase.json", doc.dump(2) + "\n");
 }
 
+// A zombie (killed, not yet reaped by its parent) counts as dead.
+bool process_alive(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
 Step current(const specbuf::Segment& s) { return Step{s.header().phase.load(std::memory_order_acquire)}; }
 
 Status need_activated(const EngineContext& c, Step step) {
@@ -171,7 +181,7 @@ nlohmann::json phase_summary(const specbuf::Segment& segment) {
   if (running != Step::none) {
     const auto pid = static_cast<pid_t>(h.phase_pid.load());
     doc["step_pid"] = pid;
-    doc["step_interrupted"] = ::kill(pid, 0) != 0 && errno == ESRCH;
+    doc["step_interrupted"] = !process_alive(pid);
   }
   return doc;
 }

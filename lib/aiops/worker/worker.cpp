@@ -59,6 +59,16 @@ Status Worker::open() {
                                                control(request, std::move(reply));
                                              });
   phase_thread_ = std::thread([this] { phase_loop(); });
+  // A step whose runner died is finished before anything else (DESIGN.md,
+  // Phases are resumable): every step may be run again.
+  if (const uint32_t interrupted = buffer_->segment().header().phase_running.load(); interrupted != 0) {
+    const std::string step(phase::step_name(phase::Step{interrupted}));
+    log_warning("phase step " + step + " was interrupted; finishing it");
+    control({{"command", "phase"}, {"step", step}}, [step](const nlohmann::json& r) {
+      if (r.value("ok", false)) log_info("phase step " + step + " finished after the interruption");
+      else log_error("phase step " + step + " could not be finished: " + r.value("error", std::string("?")));
+    });
+  }
   AIOPS_TRY(control_->listen());
   trace_ = std::make_unique<TraceRecorder>(io_, config_.worker.data_dir / "trace", config_.worker.trace_interval,
                                            counters_, clients_.clients());

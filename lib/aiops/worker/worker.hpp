@@ -3,8 +3,9 @@
 // socket and the I/O history, on one io_context with a few threads.
 //
 // Lifecycle: start() opens the store (recovering and replaying the log),
-// binds every listener and the control socket, then reports ready (log line
-// and sd_notify). shutdown() stops accepting, lets every connection finish
+// attaches the speculative buffer (finishing a phase step a dead worker
+// was running, on the phase thread), binds every listener and the control
+// socket, then reports ready (log line and sd_notify). shutdown() stops accepting, lets every connection finish
 // its requests (at most shutdown_timeout, then closes what is left),
 // makes the log durable and seals it.
 //
