@@ -220,6 +220,18 @@ Result<size_t> read_full(File& file, uint64_t offset, std::span<std::byte> out) 
   return total;
 }
 
+Result<std::string> read_text(FileSystem& fs, const std::filesystem::path& path) {
+  AIOPS_ASSIGN(auto handle, fs.open(path, {.read_only = true}));
+  AIOPS_ASSIGN(uint64_t size, handle->size());
+  std::string text(size, '\0');
+  AIOPS_ASSIGN(size_t got, read_full(*handle, 0, std::as_writable_bytes(std::span(text.data(), text.size()))));
+  // Writers replace such files by rename, so the open file does not change
+  // under us; a shorter read means someone truncated it, and the caller's
+  // parser says so.
+  text.resize(got);
+  return text;
+}
+
 Status create_directories(FileSystem& fs, const std::filesystem::path& dir) {
   if (dir.empty()) return {};
   AIOPS_ASSIGN(bool present, fs.exists(dir));

@@ -91,6 +91,8 @@ class FileSystem {
 [[nodiscard]] Status write_full(File& file, uint64_t offset, std::span<const std::span<const std::byte>> parts);
 /// Reads until `out` is full or the file ends; returns the bytes read.
 [[nodiscard]] Result<size_t> read_full(File& file, uint64_t offset, std::span<std::byte> out);
+/// The whole of a small text file (configuration, state).
+[[nodiscard]] Result<std::string> read_text(FileSystem& fs, const std::filesystem::path& path);
 /// Creates `dir` and any missing parents, syncing each parent whose entries changed.
 [[nodiscard]] Status create_directories(FileSystem& fs, const std::filesystem::path& dir);
 

@@ -6,20 +6,18 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
-#include <sstream>
 
 #include "aiops/core/logger.hpp"
 #include "aiops/io/file_system.hpp"
 #include "aiops/io/replace_file.hpp"
+#include "aiops/specbuf/inspect.hpp"
 
 namespace aiops::phase {
 
 namespace {
 
 Status write_state_file(const config::Config& config, const std::string& name, const std::string& contents) {
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir(config), ec);
-  if (ec) return Error(Errc::io_error, "create " + state_dir(config).string() + ": " + ec.message());
+  AIOPS_TRY(io::create_directories(io::posix_file_system(), state_dir(config)));
   return io::replace_file(io::posix_file_system(), state_dir(config) / name, contents);
 }
 
@@ -61,16 +59,8 @@ Status need_worker(const EngineContext& c, Step step) {
                                       "start aiops-worker, or run validate, reorder or apply");
 }
 
-Result<std::string> read_whole(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Errc::not_found, "read " + path.string() + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Result<nlohmann::json> prepare(EngineContext& c) {
-  AIOPS_ASSIGN(std::string text, read_whole(c.config.source_file));
+  AIOPS_ASSIGN(std::string text, io::read_text(io::posix_file_system(), c.config.source_file));
   AIOPS_TRY(write_state_file(c.config, "config.toml", text));
   specbuf::PriorityList list;
   std::error_code ec;
@@ -94,12 +84,6 @@ Result<nlohmann::json> prepare(EngineContext& c) {
   c.buffer.segment().header().generation.store(c.generation, std::memory_order_release);
   return nlohmann::json{{"priority_source", list.source}, {"clients", list.clients.size()},
                         {"state_dir", state_dir(c.config).string()}};
-}
-
-nlohmann::json counts(const specbuf::Segment& s) {
-  const auto& h = s.header();
-  return {{"accepted", h.accepted.load()}, {"valid", h.validated.load()},  {"rejected", h.rejected.load()},
-          {"applied", h.applied.load()},   {"discarded", h.discarded.load()}};
 }
 
 Result<nlohmann::json> body(EngineContext& c, Step step) {
@@ -162,7 +146,7 @@ Result<nlohmann::json> body(EngineContext& c, Step step) {
 std::filesystem::path state_dir(const config::Config& config) { return config.worker.data_dir / "state"; }
 
 Result<uint64_t> saved_generation(const config::Config& config) {
-  auto text = read_whole(state_dir(config) / "generation");
+  auto text = io::read_text(io::posix_file_system(), state_dir(config) / "generation");
   if (!text.ok()) return uint64_t{0};
   try {
     return static_cast<uint64_t>(std::stoull(*text));
@@ -211,7 +195,7 @@ Result<nlohmann::json> run_step(EngineContext& c, Step step) {
   doc["step"] = step_name(step);
   doc["phase"] = phase_name(current(c.buffer.segment()));
   doc["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  doc["entries"] = counts(c.buffer.segment());
+  doc["entries"] = specbuf::entry_totals(c.buffer.segment());
   log_info("phase " + std::string(step_name(step)) + " done: " + result->dump());
   return doc;
 }

@@ -123,19 +123,19 @@ Buffer::Rank Buffer::rank_of(uint32_t client) const {
   return it == ranks_.end() ? Rank{} : it->second;
 }
 
-// Rank 1 may fill everything; the last rank lowest_share; unlisted clients
-// count as last.
-double Buffer::share_of(uint32_t client) const {
-  const Rank r = rank_of(client);
-  uint32_t n;
-  {
-    std::lock_guard lock(priorities_mu_);
-    n = ranked_clients_;
-  }
-  if (n <= 1) return 1.0;
-  const uint32_t rank = r.rank == 0 ? n : std::min(r.rank, n);
-  return 1.0 - (1.0 - lowest_share) * static_cast<double>(rank - 1) / static_cast<double>(n - 1);
+// 0 for the first-ranked client, 1 for the last; unlisted clients count as
+// last. One lock for both the client's rank and the size of the list.
+double Buffer::position_of(uint32_t client) const {
+  std::lock_guard lock(priorities_mu_);
+  const uint32_t n = ranked_clients_;
+  if (n <= 1) return 0.0;
+  auto it = ranks_.find(client);
+  const uint32_t rank = it == ranks_.end() || it->second.rank == 0 ? n : std::min(it->second.rank, n);
+  return static_cast<double>(rank - 1) / static_cast<double>(n - 1);
 }
+
+// Rank 1 may fill everything, the last rank lowest_share.
+double Buffer::share_of(uint32_t client) const { return 1.0 - (1.0 - lowest_share) * position_of(client); }
 
 double Buffer::fill() const {
   const auto& h = segment_->header();
@@ -148,15 +148,8 @@ double Buffer::fill() const {
 // 20 ms for the first client of an empty buffer to 800 ms for the last
 // client of a full one.
 uint32_t Buffer::retry_after_ms(uint32_t client) const {
-  uint32_t n;
-  {
-    std::lock_guard lock(priorities_mu_);
-    n = ranked_clients_;
-  }
-  const Rank r = rank_of(client);
-  const double position = n <= 1 ? 0.0 : static_cast<double>((r.rank == 0 ? n : std::min(r.rank, n)) - 1) / (n - 1);
   const double f = std::clamp(fill(), 0.0, 1.0);
-  return static_cast<uint32_t>(retry_base_ms * (1 + 3 * position) * (1 + 9 * f));
+  return static_cast<uint32_t>(retry_base_ms * (1 + 3 * position_of(client)) * (1 + 9 * f));
 }
 
 // ---- intake

@@ -49,10 +49,15 @@ nlohmann::json inspect(const Segment& segment, const config::Config& config) {
   doc["oldest_entry_age_s"] =
       oldest_ns == 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(now > oldest_ns ? now - oldest_ns : 0) / 1e9);
   doc["clients"] = clients;
-  doc["totals"] = {{"accepted", h.accepted.load()}, {"valid", h.validated.load()},
-                   {"rejected", h.rejected.load()}, {"applied", h.applied.load()},
-                   {"discarded", h.discarded.load()}, {"refused_full", h.refused_full.load()}};
+  doc["totals"] = entry_totals(segment);
+  doc["totals"]["refused_full"] = h.refused_full.load();
   return doc;
+}
+
+nlohmann::json entry_totals(const Segment& segment) {
+  const auto& h = segment.header();
+  return {{"accepted", h.accepted.load()}, {"valid", h.validated.load()}, {"rejected", h.rejected.load()},
+          {"applied", h.applied.load()}, {"discarded", h.discarded.load()}};
 }
 
 }  // namespace aiops::specbuf

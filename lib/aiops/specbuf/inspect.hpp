@@ -18,4 +18,8 @@ namespace aiops::specbuf {
 /// generation. Client names come from `config` when it knows the id.
 [[nodiscard]] nlohmann::json inspect(const Segment& segment, const config::Config& config);
 
+/// The header's counters since creation: accepted, valid, rejected,
+/// applied, discarded.
+[[nodiscard]] nlohmann::json entry_totals(const Segment& segment);
+
 }  // namespace aiops::specbuf

@@ -164,17 +164,6 @@ PriorityList parse(std::string_view text, const std::filesystem::path& file, con
   return out;
 }
 
-Result<std::string> read_text(const std::filesystem::path& file) {
-  AIOPS_ASSIGN(auto handle, io::posix_file_system().open(file, {.read_only = true}));
-  AIOPS_ASSIGN(uint64_t size, handle->size());
-  std::string text(size, '\0');
-  AIOPS_ASSIGN(size_t got, io::read_full(*handle, 0, std::as_writable_bytes(std::span(text.data(), text.size()))));
-  // Writers replace the file by rename, so the open file does not change
-  // under us; a shorter read means someone truncated it, and parsing says so.
-  text.resize(got);
-  return text;
-}
-
 }  // namespace
 
 const ClientPriority* PriorityList::find(uint32_t id) const {
@@ -183,7 +172,7 @@ const ClientPriority* PriorityList::find(uint32_t id) const {
 }
 
 Result<PriorityList> load_priority_list(const std::filesystem::path& file, const config::Config& config) {
-  AIOPS_ASSIGN(std::string text, read_text(file));
+  AIOPS_ASSIGN(std::string text, io::read_text(io::posix_file_system(), file));
   return parse_priority_list(text, file, config);
 }
 

@@ -128,9 +128,7 @@ nlohmann::json Worker::run_phase(const nlohmann::json& request) {
                                                                              : nullptr;
   auto step = name != nullptr ? phase::parse_step(*name) : std::nullopt;
   if (!step) return {{"ok", false}, {"error", "phase: \"step\" must name a phase step"}, {"code", "invalid_argument"}};
-  nlohmann::json listeners = nlohmann::json::array();
-  for (const auto& l : server_->listeners()) listeners.push_back({{"protocol", l.protocol}, {"address", l.address}});
-  phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners};
+  phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners_json()};
   auto result = phase::run_step(context, *step);
   if (!result.ok())
     return {{"ok", false}, {"error", result.error().message()}, {"code", errc_name(result.error().code())}};
@@ -190,9 +188,13 @@ Worker::~Worker() {
   if (!shut_down_) (void)shutdown();
 }
 
-nlohmann::json Worker::status() const {
+nlohmann::json Worker::listeners_json() const {
   nlohmann::json listeners = nlohmann::json::array();
   for (const auto& l : server_->listeners()) listeners.push_back({{"protocol", l.protocol}, {"address", l.address}});
+  return listeners;
+}
+
+nlohmann::json Worker::status() const {
   nlohmann::json clients = nlohmann::json::array();
   for (const auto& c : clients_.clients()) {
     const ClientCounters& k = counters_.at(c.id);
@@ -228,7 +230,7 @@ nlohmann::json Worker::status() const {
           {"uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
           {"config", config_.source_file.string()},
           {"control_socket", config_.worker.control_socket.string()},
-          {"listeners", listeners},
+          {"listeners", listeners_json()},
           {"connections", server_->connection_count()},
           {"clients", clients},
           {"volumes", volumes},

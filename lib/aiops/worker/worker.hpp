@@ -56,6 +56,7 @@ class Worker {
   Status open();
   void control(const nlohmann::json& request, ControlServer::Reply reply);
   nlohmann::json run_phase(const nlohmann::json& request);
+  [[nodiscard]] nlohmann::json listeners_json() const;
   void phase_loop();
   void stop_phase_thread();
 
