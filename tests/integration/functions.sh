@@ -78,8 +78,34 @@ stop_worker() {
   [[ $rc -eq 0 ]] || { tail -20 "$TEST_TMP/worker.log" >&2; fail "aiops-worker exited with $rc after SIGTERM"; }
 }
 
-# kill_worker — kill -9, and reap it.
+# kill_worker — kill -9, and reap it (or, for a worker that a live update
+# started, which is not our child, wait until it is gone).
 kill_worker() {
   kill -9 "$WORKER_PID" 2>/dev/null || true
   wait "$WORKER_PID" 2>/dev/null || true
+  while running "$WORKER_PID"; do sleep 0.05; done
+}
+
+# running PID — the process exists and is not a zombie (a worker that
+# handed over is not reaped when its parent, the worker before it, is gone
+# and nothing adopts orphans).
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
+# follow_worker CONFIG — after a live update: WORKER_PID becomes the pid
+# `aiops status` reports (the new binary), killed when the test exits.
+follow_worker() {
+  WORKER_PID=$(aiops status --config "$1" --json | jq -r .pid)
+  TEST_PIDS+=("$WORKER_PID")
+}
+
+# stop_followed_worker — SIGTERM to a worker that is not our child; waits
+# until it is gone (at most 30 s).
+stop_followed_worker() {
+  local i
+  kill -TERM "$WORKER_PID"
+  for i in $(seq 1 300); do running "$WORKER_PID" || return 0; sleep 0.1; done
+  fail "aiops-worker $WORKER_PID still runs 30 s after SIGTERM"
 }

@@ -47,6 +47,8 @@ int run(int argc, char** argv) {
   add_verify_commands(app, action);
   add_phase_commands(app, action);
   add_buffer_commands(app, action);
+  add_update_commands(app, action);
+  // add_demo_commands(app, action);
   add_bench_commands(app, action);
 
   try {

@@ -17,5 +17,7 @@ void add_load_commands(CLI::App& app, Action& action);    // load_command.cpp
 void add_verify_commands(CLI::App& app, Action& action);  // load_command.cpp
 void add_phase_commands(CLI::App& app, Action& action);   // phase_command.cpp
 void add_buffer_commands(CLI::App& app, Action& action);  // phase_command.cpp
+void add_update_commands(CLI::App& app, Action& action);  // update_command.cpp
+void add_demo_commands(CLI::App& app, Action& action);    // demo_command.cpp
 
 }  // namespace aiops::cli

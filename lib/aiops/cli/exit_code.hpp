@@ -14,6 +14,7 @@ enum ExitCode : int {
   exit_system = 4,         // I/O or system error (disk, permissions, space)
   exit_unreachable = 5,    // the worker cannot be reached or broke the protocol
   exit_busy = 6,           // someone else holds the lock / runs an update
+  exit_rolled_back = 7,    // aiops update: the swap failed; the old worker serves
   exit_internal = 70,      // a bug: an unexpected exception
 };
 

@@ -30,6 +30,11 @@ struct PhaseOptions {
   std::string step;
   std::string config;
   bool json = false;
+  // swap
+  std::string binary;
+  std::string sha256;
+  double timeout_s = 30;
+  std::string mode = "migrate";
 };
 
 struct BufferOptions {
@@ -82,7 +87,7 @@ nlohmann::json run_offline(const config::Config& config, phase::Step step) {
                                                      buffer.error().message() + " — this instance has no buffer"));
     throw CommandFailed(buffer.error());
   }
-  phase::EngineContext context{config, **buffer, **store, false, options.log.generation, nlohmann::json::array()};
+  phase::EngineContext context{config, **buffer, **store, false, options.log.generation, nlohmann::json::array(), {}};
   nlohmann::json r = need(phase::run_step(context, step));
   r["ok"] = true;
   r["offline"] = true;
@@ -92,9 +97,18 @@ nlohmann::json run_offline(const config::Config& config, phase::Step step) {
 int run_phase(const PhaseOptions& o) {
   const auto step = phase::parse_step(o.step);
   if (!step) throw CommandFailed(Error(Errc::invalid_argument, "no phase step \"" + o.step + "\""), exit_usage);
+  nlohmann::json request = {{"command", "phase"}, {"step", o.step}};
+  if (*step == phase::Step::swap) {
+    if (o.binary.empty()) throw CommandFailed(Error(Errc::invalid_argument, "phase swap needs --binary PATH"), exit_usage);
+    request["binary"] = std::filesystem::absolute(o.binary).string();
+    request["mode"] = o.mode;
+    request["timeout_s"] = o.timeout_s;
+    if (!o.sha256.empty()) request["sha256"] = o.sha256;
+  } else if (!o.binary.empty() || !o.sha256.empty()) {
+    throw CommandFailed(Error(Errc::invalid_argument, "--binary and --sha256 belong to phase swap"), exit_usage);
+  }
   config::Config config = load_instance_config(o.config);
-  auto reply = worker::control_request(config.worker.control_socket, {{"command", "phase"}, {"step", o.step}},
-                                       phase_timeout);
+  auto reply = worker::control_request(config.worker.control_socket, request, phase_timeout);
   nlohmann::json result;
   if (reply.ok()) {
     if (!reply->value("ok", false)) {
@@ -106,7 +120,9 @@ int run_phase(const PhaseOptions& o) {
       for (int i = 0; i <= static_cast<int>(Errc::disconnected); ++i)
         if (errc_name(Errc(i)) == name) code = Errc(i);
       if (code == Errc::corrupt) code = Errc::io_error;
-      throw CommandFailed(Error(code, "phase " + o.step + ": " + reply->value("error", std::string("?"))));
+      Error e(code, "phase " + o.step + ": " + reply->value("error", std::string("?")));
+      if (*step == phase::Step::swap && code != Errc::busy) throw CommandFailed(e, exit_rolled_back);
+      throw CommandFailed(e);
     }
     result = *reply;
   } else if (reply.error().code() == Errc::timeout) {
@@ -225,12 +241,18 @@ int run_remove(const BufferOptions& o) {
 void add_phase_commands(CLI::App& app, Action& action) {
   auto o = std::make_shared<PhaseOptions>();
   CLI::App* phase = app.add_subcommand(
-      "phase", "Run one step of a live update: prepare, activate, flush, validate, reorder, apply, deactivate "
-               "(through the running worker; validate, reorder and apply also without one)");
+      "phase", "Run one step of a live update: prepare, activate, flush, validate, reorder, swap, apply, "
+               "deactivate (through the running worker; validate, reorder and apply also without one)");
   phase->add_option("step", o->step, "The step to run")
       ->required()
-      ->check(CLI::IsMember({"prepare", "activate", "flush", "validate", "reorder", "apply", "deactivate"}));
+      ->check(CLI::IsMember({"prepare", "activate", "flush", "validate", "reorder", "swap", "apply", "deactivate"}));
   phase->add_option("--config", o->config, "The worker's configuration file")->required();
+  phase->add_option("--binary", o->binary, "swap: the new aiops-worker binary to start");
+  phase->add_option("--sha256", o->sha256, "swap: the binary's expected SHA-256 (64 hex digits)");
+  phase->add_option("--timeout", o->timeout_s, "swap: seconds the new binary has to report ready (default 30)")
+      ->check(CLI::PositiveNumber);
+  phase->add_option("--mode", o->mode, "swap: migrate (default), listeners or release")
+      ->check(CLI::IsMember({"migrate", "listeners", "release"}));
   phase->add_flag("--json", o->json, "Print what the step did as JSON");
   phase->callback([&action, o] { action = [o] { return run_phase(*o); }; });
 }

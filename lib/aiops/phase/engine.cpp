@@ -116,6 +116,14 @@ Result<nlohmann::json> body(EngineContext& c, Step step) {
       AIOPS_ASSIGN(uint64_t ranked, c.buffer.reorder());
       return nlohmann::json{{"ordered", ranked}};
     }
+    case Step::swap: {
+      AIOPS_TRY(need_worker(c, step));
+      if (current(c.buffer.segment()) < Step::reorder)
+        return Error(Errc::invalid_argument, std::string("swap: run prepare .. reorder first (phase ") +
+                                                 std::string(phase_name(current(c.buffer.segment()))) + ")");
+      if (!c.swap) return Error(Errc::unsupported, "swap: this worker cannot start a successor");
+      return c.swap();
+    }
     case Step::apply: {
       AIOPS_TRY(need_activated(c, step));
       AIOPS_ASSIGN(auto r, c.buffer.apply(c.store));

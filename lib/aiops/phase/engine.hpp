@@ -14,6 +14,8 @@
 //              until apply.
 //   validate   decides every entry in the buffer when the step starts.
 //   reorder    gives the valid entries their apply order.
+//   swap       (worker) the new binary takes over: the worker's swap hook.
+//              Needs the entries ordered (reorder).
 //   apply      validates, orders and appends every entry present when the
 //              step starts to the log, durably, in batches; frees them.
 //   deactivate (worker) holds new writes back for a moment, applies what is
@@ -48,6 +50,9 @@ struct EngineContext {
   bool worker = false;        // runs inside the worker (intake can be switched)
   uint64_t generation = 0;    // of the log owner running the step
   nlohmann::json listeners;   // addresses the worker serves (prepare saves them)
+  /// The worker's swap (worker/handover.cpp): starts the new binary and
+  /// hands over; on failure the worker serves on and says why.
+  std::function<Result<nlohmann::json>()> swap;
 };
 
 /// Runs `step`; the JSON says what it did (see aiops(1), phase --json).

@@ -5,10 +5,10 @@
 namespace aiops::phase {
 
 namespace {
-constexpr std::array<std::string_view, 8> steps = {"none",     "prepare", "activate", "flush",
-                                                   "validate", "reorder", "apply",    "deactivate"};
-constexpr std::array<std::string_view, 8> phases = {"idle",      "prepared",  "active",  "flushed",
-                                                    "validated", "reordered", "applied", "idle"};
+constexpr std::array<std::string_view, 9> steps = {"none",    "prepare", "activate", "flush",     "validate",
+                                                   "reorder", "swap",    "apply",    "deactivate"};
+constexpr std::array<std::string_view, 9> phases = {"idle",      "prepared", "active",  "flushed", "validated",
+                                                    "reordered", "swapped",  "applied", "idle"};
 }  // namespace
 
 std::string_view step_name(Step step) noexcept {

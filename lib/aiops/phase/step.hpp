@@ -20,14 +20,15 @@ enum class Step : uint32_t {
   flush = 3,
   validate = 4,
   reorder = 5,
-  apply = 6,
-  deactivate = 7,
+  swap = 6,  // the new binary takes over (worker/handover.cpp)
+  apply = 7,
+  deactivate = 8,
 };
 
 /// "prepare", "activate", ...; "none" for Step::none.
 [[nodiscard]] std::string_view step_name(Step step) noexcept;
 /// The phase a completed step leaves: "idle", "prepared", "active",
-/// "flushed", "validated", "reordered", "applied".
+/// "flushed", "validated", "reordered", "swapped", "applied".
 [[nodiscard]] std::string_view phase_name(Step last_completed) noexcept;
 [[nodiscard]] std::optional<Step> parse_step(std::string_view name) noexcept;
 

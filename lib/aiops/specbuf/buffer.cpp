@@ -49,7 +49,7 @@ class Append final : public store::WriteCompletion {
 
 }  // namespace
 
-Result<std::unique_ptr<Buffer>> Buffer::open(const config::Config& config, Mode mode) {
+Result<std::unique_ptr<Buffer>> Buffer::open(const config::Config& config, Mode mode, bool start) {
   const std::string name = Segment::name_for(config.worker.name, config.worker.data_dir);
   const auto uid = static_cast<uint32_t>(::geteuid());
   std::unique_ptr<Segment> segment;
@@ -59,10 +59,50 @@ Result<std::unique_ptr<Buffer>> Buffer::open(const config::Config& config, Mode 
     AIOPS_ASSIGN(segment, Segment::attach(name, uid));
   }
   std::unique_ptr<Buffer> b(new Buffer(config, mode, std::move(segment)));
-  b->segment_->advance_tail();  // entries applied or rejected just before a crash
-  b->rebuild_index();
-  if (mode == Mode::worker) b->validator_thread_ = std::thread([p = b.get()] { p->validator_loop(); });
+  if (start) b->start();
   return b;
+}
+
+void Buffer::start() {
+  if (started_) return;
+  started_ = true;
+  segment_->advance_tail();  // entries applied or rejected just before a crash
+  rebuild_index();
+  if (mode_ == Mode::worker) resume_validator();
+}
+
+void Buffer::stop_validator() {
+  {
+    std::lock_guard lock(validator_mu_);
+    stopping_ = true;
+  }
+  validator_cv_.notify_all();
+  progress_cv_.notify_all();
+  if (validator_thread_.joinable()) validator_thread_.join();
+}
+
+void Buffer::resume_validator() {
+  if (validator_thread_.joinable()) return;
+  {
+    std::lock_guard lock(validator_mu_);
+    stopping_ = false;
+  }
+  // Entries below the head now were reserved before this validator ran; one
+  // still WRITING there has a writer that is gone (see decide_next).
+  attach_head_ = segment_->header().head_seq.load(std::memory_order_acquire);
+  validator_thread_ = std::thread([this] { validator_loop(); });
+}
+
+std::vector<std::pair<uint64_t, BufferWaiter*>> Buffer::durable_waiters() const {
+  std::lock_guard lock(durable_mu_);
+  return {durable_waiters_.begin(), durable_waiters_.end()};
+}
+
+std::vector<std::pair<uint64_t, BufferWaiter*>> Buffer::take_durable_waiters() {
+  std::lock_guard lock(durable_mu_);
+  std::vector<std::pair<uint64_t, BufferWaiter*>> out(durable_waiters_.begin(), durable_waiters_.end());
+  durable_waiters_.clear();
+  return out;
 }
 
 Buffer::Buffer(const config::Config& config, Mode mode, std::unique_ptr<Segment> segment)
@@ -76,15 +116,7 @@ Buffer::Buffer(const config::Config& config, Mode mode, std::unique_ptr<Segment>
   load_priorities();
 }
 
-Buffer::~Buffer() {
-  {
-    std::lock_guard lock(validator_mu_);
-    stopping_ = true;
-  }
-  validator_cv_.notify_all();
-  progress_cv_.notify_all();
-  if (validator_thread_.joinable()) validator_thread_.join();
-}
+Buffer::~Buffer() { stop_validator(); }
 
 // ---- priorities and admission
 
@@ -201,6 +233,7 @@ void Buffer::wait_for_apply(uint64_t seq, BufferWaiter& waiter) {
     if (segment_->header().tail_seq.load(std::memory_order_acquire) <= seq) {
       if (!abandoned_) {
         durable_waiters_.emplace(seq, &waiter);
+        waiter.buffer_waiting_for_apply(seq);
         return;
       }
       answer_now = net::Status::shutting_down;
@@ -236,6 +269,11 @@ void Buffer::abandon_waiters(net::Status status) {
     waiting.swap(durable_waiters_);
   }
   for (auto& [seq, w] : waiting) w->buffer_done(status, retry_after_ms(0));
+}
+
+void Buffer::resume_waiting() {
+  std::lock_guard lock(durable_mu_);
+  abandoned_ = false;
 }
 
 // ---- validation

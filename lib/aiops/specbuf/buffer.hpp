@@ -70,6 +70,13 @@ namespace aiops::specbuf {
 class BufferWaiter {
  public:
   virtual void buffer_done(net::Status status, uint32_t retry_after_ms) noexcept = 0;
+  /// It now waits for entry `seq` to be applied (it is among
+  /// durable_waiters()); called before buffer_done can be, under the lock
+  /// that buffer_done's caller takes first.
+  virtual void buffer_waiting_for_apply(uint64_t seq) noexcept { (void)seq; }
+  /// Dropped by take_durable_waiters' caller: another process answers the
+  /// request now. No other call follows.
+  virtual void buffer_handed_over() noexcept {}
 
  protected:
   ~BufferWaiter() = default;
@@ -104,8 +111,15 @@ class Buffer {
  public:
   enum class Mode { worker, offline };
 
-  /// Attaches to (worker: creates if needed) the instance's segment.
-  [[nodiscard]] static Result<std::unique_ptr<Buffer>> open(const config::Config& config, Mode mode);
+  /// Attaches to (worker: creates if needed) the instance's segment and
+  /// starts (see start()), unless `start` is false: a worker that takes over
+  /// from a running one attaches first, to check the layout, and starts once
+  /// the old worker has stopped its validator.
+  [[nodiscard]] static Result<std::unique_ptr<Buffer>> open(const config::Config& config, Mode mode,
+                                                            bool start = true);
+  /// Frees what a dead process applied, indexes the valid entries and (worker)
+  /// starts the validator. Once.
+  void start();
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -146,6 +160,24 @@ class Buffer {
   /// `status`, now and from then on; their entries stay and are applied
   /// later. For shutdown.
   void abandon_waiters(net::Status status);
+  /// Undoes abandon_waiters for the writers that come from now on (a swap
+  /// that drained its connections was rolled back).
+  void resume_waiting();
+
+  // ---- handing the buffer to another worker (live update)
+
+  /// Stops the validator thread after the entry it is deciding. The caller
+  /// has stopped its writers; entries they left PENDING wait for the next
+  /// validator (this process's, after resume_validator, or the new worker's).
+  void stop_validator();
+  void resume_validator();
+  /// The writers waiting for an apply (FUA writes, FLUSHes), with the entry
+  /// each waits for (told once tail_seq > it).
+  [[nodiscard]] std::vector<std::pair<uint64_t, BufferWaiter*>> durable_waiters() const;
+  /// Removes them all: another process answers them now. Nobody is told.
+  [[nodiscard]] std::vector<std::pair<uint64_t, BufferWaiter*>> take_durable_waiters();
+  /// Tells `waiter` once tail_seq > seq (at once if it already is).
+  void wait_for_apply(uint64_t seq, BufferWaiter& waiter);
 
   // ---- phases
 
@@ -182,7 +214,6 @@ class Buffer {
   void index_entry(const EntryRecord& e);
   void rebuild_index();
   void complete_durable_waiters();
-  void wait_for_apply(uint64_t seq, BufferWaiter& waiter);
   Result<uint64_t> reorder_held();
   void release_applied();
 
@@ -199,7 +230,7 @@ class Buffer {
   // Who waits for which entry: the writer's slot, set before the entry is
   // published and taken by the validator.
   std::vector<std::atomic<BufferWaiter*>> waiters_;
-  std::mutex durable_mu_;
+  mutable std::mutex durable_mu_;
   std::multimap<uint64_t, BufferWaiter*> durable_waiters_;  // told once tail_seq > key
   bool abandoned_ = false;  // abandon_waiters ran: no more waiting for an apply
 
@@ -215,6 +246,7 @@ class Buffer {
   std::condition_variable progress_cv_;   // validated_seq moved
   std::atomic<bool> validator_sleeping_{false};
   bool stopping_ = false;
+  bool started_ = false;
   std::thread validator_thread_;
 };
 

@@ -115,7 +115,7 @@
 namespace aiops::specbuf {
 
 inline constexpr uint64_t segment_magic = 0x46554253504f4941ull;  // the bytes "AIOPSBUF"
-inline constexpr uint32_t segment_version = 1;
+inline constexpr uint32_t segment_version = 2;  // 2: phase numbers with swap (phase/step.hpp)
 inline constexpr size_t segment_header_bytes = 4096;
 inline constexpr size_t max_priorities = 236;
 inline constexpr uint16_t entry_flag_fua = 1u << 0;

@@ -21,8 +21,13 @@ AuthOutcome ClientDirectory::authenticate(std::string_view name, std::string_vie
   auto hash = token_hashes_.find(name);
   if (hash == token_hashes_.end()) return AuthOutcome::unknown_client;
   if (!auth::token_matches(token, hash->second)) return AuthOutcome::bad_token;
-  *out = &*std::find_if(clients_.begin(), clients_.end(), [&](const ClientInfo& c) { return c.name == name; });
+  *out = find(name);
   return AuthOutcome::ok;
+}
+
+const ClientInfo* ClientDirectory::find(std::string_view name) const {
+  auto it = std::find_if(clients_.begin(), clients_.end(), [&](const ClientInfo& c) { return c.name == name; });
+  return it == clients_.end() ? nullptr : &*it;
 }
 
 AccessOutcome ClientDirectory::check(const ClientInfo& client, uint32_t volume, bool write) const {

@@ -34,6 +34,9 @@ class ClientDirectory {
 
   /// The client, when `token` is its token.
   [[nodiscard]] AuthOutcome authenticate(std::string_view name, std::string_view token, const ClientInfo** out) const;
+  /// The client called `name`, or nullptr (a connection handed over by the
+  /// previous worker names its client; the configuration may have changed).
+  [[nodiscard]] const ClientInfo* find(std::string_view name) const;
   [[nodiscard]] AccessOutcome check(const ClientInfo& client, uint32_t volume, bool write) const;
 
   [[nodiscard]] const std::vector<ClientInfo>& clients() const { return clients_; }

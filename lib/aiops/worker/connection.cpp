@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <unistd.h>
+
 #include "aiops/core/checksum.hpp"
 #include "aiops/core/logger.hpp"
 #include "aiops/worker/server.hpp"
@@ -47,25 +49,37 @@ class PendingWrite final : public store::WriteCompletion {
 };
 
 // A write taken by the speculative buffer: answered when the validator
-// decides it (or, with FUA, once it is applied to the log).
-class PendingBufferWrite final : public specbuf::BufferWaiter {
+// decides it (or, with FUA, once it is applied to the log). Also a reply a
+// previous worker owed (a FUA write or a FLUSH), in the worker it handed
+// the connection to.
+class PendingBufferReply final : public specbuf::BufferWaiter {
  public:
-  PendingBufferWrite(std::shared_ptr<Connection> connection, uint64_t handle, uint32_t bytes)
-      : connection_(std::move(connection)), handle_(handle), bytes_(bytes) {}
+  PendingBufferReply(std::shared_ptr<Connection> connection, uint64_t handle, net::Opcode opcode, uint32_t bytes)
+      : connection_(std::move(connection)), handle_(handle), opcode_(opcode), bytes_(bytes) {}
 
   void buffer_done(net::Status status, uint32_t retry_after_ms) noexcept override {
     auto conn = std::move(connection_);
     auto handle = handle_;
+    auto opcode = opcode_;
     auto bytes = bytes_;
     delete this;
-    asio::post(conn->executor(), [conn, handle, status, bytes, retry_after_ms] {
-      conn->finished(handle, net::Opcode::write, status, bytes, retry_after_ms);
+    asio::post(conn->executor(), [conn, handle, opcode, status, bytes, retry_after_ms] {
+      conn->finished(handle, opcode, status, bytes, retry_after_ms);
     });
   }
+
+  void buffer_waiting_for_apply(uint64_t seq) noexcept override {
+    asio::post(connection_->executor(), [conn = connection_, handle = handle_, opcode = opcode_, bytes = bytes_, seq] {
+      conn->owe(handle, opcode, bytes, seq);
+    });
+  }
+
+  void buffer_handed_over() noexcept override { delete this; }
 
  private:
   std::shared_ptr<Connection> connection_;
   uint64_t handle_;
+  net::Opcode opcode_;
   uint32_t bytes_;
 };
 
@@ -90,6 +104,13 @@ class PendingFlush final : public wal::AppendCompletion, public specbuf::BufferW
     });
   }
 
+  void buffer_waiting_for_apply(uint64_t seq) noexcept override {
+    asio::post(connection_->executor(),
+               [conn = connection_, handle = handle_, seq] { conn->owe(handle, net::Opcode::flush, 0, seq); });
+  }
+
+  void buffer_handed_over() noexcept override { delete this; }
+
  private:
   std::shared_ptr<Connection> connection_;
   uint64_t handle_;
@@ -100,6 +121,32 @@ class PendingFlush final : public wal::AppendCompletion, public specbuf::BufferW
 
 Connection::Connection(Server& server, Socket socket, std::string peer)
     : server_(server), socket_(std::move(socket)), idle_(socket_.get_executor()), peer_(std::move(peer)) {}
+
+Connection::Connection(Server& server, Socket socket, const ClientInfo* client, const swap::ConnectionState& state)
+    : server_(server),
+      socket_(std::move(socket)),
+      idle_(socket_.get_executor()),
+      peer_(state.peer),
+      in_(std::max(input_buffer_bytes, state.unparsed.size())),
+      in_end_(state.unparsed.size()),
+      client_(client),
+      last_volume_(state.last_volume),
+      last_end_(state.last_end) {
+  std::copy(state.unparsed.begin(), state.unparsed.end(), in_.begin());
+}
+
+void Connection::start_adopted(const std::vector<swap::OwedReply>& owed) {
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this(), owed] {
+    auto& ctx = self->server_.context();
+    if (self->client_ != nullptr) ctx.counters.at(self->client_->id).connections.fetch_add(1, std::memory_order_relaxed);
+    for (const auto& o : owed) {
+      ++self->outstanding_;
+      auto* waiter = new PendingBufferReply(self, o.handle, net::Opcode{o.opcode}, o.bytes);
+      ctx.buffer.wait_for_apply(o.seq, *waiter);
+    }
+    self->start();
+  });
+}
 
 Connection::Executor Connection::executor() { return socket_.get_executor(); }
 
@@ -115,6 +162,7 @@ void Connection::start() {
 
 void Connection::read_header() {
   if (draining_ || closed_) return maybe_finish_drain();
+  if (paused_) return maybe_quiescent();
   if (buffered() >= header_.size()) {
     // Pipelined requests already received are handled without a syscall;
     // past a few in a row, through the strand, so the stack stays flat.
@@ -145,8 +193,12 @@ void Connection::receive_more() {
     in_begin_ = 0;
   }
   if (in_.empty()) in_.resize(input_buffer_bytes);
+  read_pending_ = true;
   socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
                           [self = shared_from_this()](const error_code& ec, size_t n) {
+                            self->read_pending_ = false;
+                            // A pause cancels the read; what did arrive stays unparsed.
+                            if (ec == asio::error::operation_aborted && self->paused_) return self->maybe_quiescent();
                             if (ec) return self->read_failed();
                             self->in_end_ += n;
                             self->inline_depth_ = 0;
@@ -222,8 +274,10 @@ void Connection::read_body(uint32_t length, std::function<void(std::vector<std::
   auto body = std::make_shared<std::vector<std::byte>>(length);
   std::memcpy(body->data(), in_.data() + in_begin_, have);
   in_begin_ += have;
+  body_pending_ = true;
   asio::async_read(socket_, asio::buffer(body->data() + have, length - have),
                    [self = shared_from_this(), body, then = std::move(then)](const error_code& ec, size_t) {
+                     self->body_pending_ = false;
                      if (ec) return self->read_failed();
                      then(std::move(*body));
                    });
@@ -236,8 +290,10 @@ void Connection::discard(uint64_t bytes) {
   if (bytes == 0) return read_header();
   scratch_.resize(discard_chunk_bytes);
   size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, scratch_.size()));
+  body_pending_ = true;
   asio::async_read(socket_, asio::buffer(scratch_.data(), chunk),
                    [self = shared_from_this(), rest = bytes - chunk](const error_code& ec, size_t) {
+                     self->body_pending_ = false;
                      if (ec) return self->close();
                      self->discard(rest);
                    });
@@ -295,7 +351,7 @@ void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte
   auto gate = ctx.buffer.hold_intake();  // until the write is queued, wherever it goes
   if (ctx.buffer.intake_active()) {
     // The buffer's validator does the checks below, on the copy it keeps.
-    auto* waiter = new PendingBufferWrite(shared_from_this(), h.handle, h.length);
+    auto* waiter = new PendingBufferReply(shared_from_this(), h.handle, net::Opcode::write, h.length);
     const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
     auto r = ctx.buffer.write_held(client_->id, h.volume, h.offset, payload, h.checksum, durable, *waiter);
     if (r.outcome == specbuf::Intake::taken) {
@@ -321,7 +377,7 @@ void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte
   auto* pending = new PendingWrite(shared_from_this(), h.handle, std::move(payload));
   store::WriteRequest request{client_->id, h.volume, h.offset, pending->payload(),
                               durable ? wal::Durability::durable : wal::Durability::written, hash};
-  if (Status s = ctx.store.write(request, *pending); !s.ok()) {
+  if (Status s = ctx.store->write(request, *pending); !s.ok()) {
     delete pending;
     return refuse(h, net::status_for_storage_error(s.error().code()), s.error().message());
   }
@@ -344,7 +400,7 @@ void Connection::handle_read(const net::RequestHeader& h) {
   std::vector<std::byte> data(h.length);
   auto& store = server_.context().store;
   Status s = server_.context().buffer.read(h.volume, h.offset, data, [&](std::span<std::byte> out) {
-    return store.read(h.volume, h.offset, out);
+    return store->read(h.volume, h.offset, out);
   });
   if (!s.ok())
     return refuse(h, net::status_for_storage_error(s.error().code()), s.error().message());
@@ -358,12 +414,13 @@ void Connection::handle_read(const net::RequestHeader& h) {
 void Connection::handle_flush(const net::RequestHeader& h) {
   auto* pending = new PendingFlush(shared_from_this(), h.handle, server_.context().buffer);
   ++outstanding_;
-  server_.context().store.flush(*pending);
+  server_.context().store->flush(*pending);
 }
 
 void Connection::finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes,
                           std::optional<uint32_t> retry_after_ms) {
   --outstanding_;
+  owed_.erase(handle);
   auto& c = server_.context().counters.at(client_->id);
   if (status != net::Status::ok) {
     c.refused.fetch_add(1, std::memory_order_relaxed);
@@ -375,6 +432,11 @@ void Connection::finished(uint64_t handle, net::Opcode opcode, net::Status statu
   }
   if (!closed_) send({opcode, status, handle, retry_after(status, retry_after_ms), 0, 0});
   maybe_finish_drain();
+  maybe_quiescent();
+}
+
+void Connection::owe(uint64_t handle, net::Opcode opcode, uint32_t bytes, uint64_t seq) {
+  owed_[handle] = {handle, static_cast<uint8_t>(opcode), bytes, seq};
 }
 
 // The server's own delay when it has none to give; only statuses that
@@ -418,6 +480,7 @@ void Connection::write_next() {
     if (self->out_.empty() && self->close_after_write_) return self->close();
     self->write_next();
     self->maybe_finish_drain();
+    self->maybe_quiescent();
   });
 }
 
@@ -427,7 +490,7 @@ void Connection::write_next() {
 void Connection::arm_idle_timer() {
   idle_.expires_at(last_request_ + server_.context().config.worker.idle_timeout);
   idle_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->closed_) return;  // closed
+    if (ec || self->closed_ || self->paused_) return;  // closed, or re-armed by resume()
     if (self->outstanding_ > 0 || !self->out_.empty()) self->last_request_ = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() < self->last_request_ + self->server_.context().config.worker.idle_timeout)
       return self->arm_idle_timer();
@@ -452,9 +515,78 @@ void Connection::maybe_finish_drain() {
   if (draining_ && !closed_ && outstanding_ == 0 && !writing_ && out_.empty()) close();
 }
 
+void Connection::pause(std::function<void(bool)> quiescent) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), quiescent = std::move(quiescent)]() mutable {
+    if (self->closed_) return quiescent(false);
+    self->paused_ = true;
+    self->quiescent_ = std::move(quiescent);
+    error_code ignored;
+    self->idle_.cancel(ignored);
+    self->maybe_quiescent();
+  });
+}
+
+void Connection::maybe_quiescent() {
+  if (!quiescent_ || closed_) return;
+  if (body_pending_ || writing_ || !out_.empty() || outstanding_ != owed_.size()) return;
+  if (read_pending_) {
+    // Only the read is pending (no write): cancelling it loses nothing;
+    // its handler comes back here.
+    error_code ignored;
+    socket_.cancel(ignored);
+    return;
+  }
+  auto done = std::move(quiescent_);
+  quiescent_ = nullptr;
+  done(true);
+}
+
+void Connection::resume() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_ || !self->paused_) return;
+    self->paused_ = false;
+    self->quiescent_ = nullptr;
+    self->last_request_ = std::chrono::steady_clock::now();
+    self->arm_idle_timer();
+    if (!self->read_pending_ && !self->body_pending_) self->read_header();
+  });
+}
+
+swap::ConnectionState Connection::handover_state() const {
+  swap::ConnectionState s;
+  s.peer = peer_;
+  s.client = client_ != nullptr ? client_->name : "";
+  s.unparsed.assign(in_.begin() + static_cast<ptrdiff_t>(in_begin_), in_.begin() + static_cast<ptrdiff_t>(in_end_));
+  s.last_volume = last_volume_;
+  s.last_end = last_end_;
+  for (const auto& [handle, o] : owed_) s.owed.push_back(o);
+  return s;
+}
+
+void Connection::hand_over() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->closed_ = true;
+    error_code ignored;
+    self->idle_.cancel(ignored);
+    // The new worker holds its own descriptor for the socket: closing ours
+    // sends nothing to the client, where a shutdown would end the stream.
+    const int fd = self->socket_.release(ignored);
+    if (fd >= 0) ::close(fd);
+    if (self->client_ != nullptr)
+      self->server_.context().counters.at(self->client_->id).connections.fetch_sub(1, std::memory_order_relaxed);
+    self->server_.forget(self);
+  });
+}
+
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (quiescent_) {
+    auto done = std::move(quiescent_);
+    quiescent_ = nullptr;
+    done(false);
+  }
   error_code ignored;
   socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);

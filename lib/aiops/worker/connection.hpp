@@ -19,14 +19,24 @@
 // goes there after step 3 and the buffer's validator does the checks of
 // step 4; reads always look in the buffer first.
 //
+// Live update (swap/handover.hpp): pause() stops the connection at the next
+// request boundary: a payload being read is read to its end, no new header
+// is parsed, and once every reply owed is sent — except those that wait for
+// an apply of the buffer, which the new worker will send — the pending read
+// is cancelled and the connection is quiescent. Bytes received meanwhile
+// stay in the input buffer, unparsed; handover_state() carries them and the
+// owed replies to the new worker, which resumes with start_adopted().
+//
 // Thread-safety: all members run on the connection's strand; completions
-// from the block store are posted to it.
+// from the block store are posted to it. handover_state() and
+// native_handle() are for the thread that waited for quiescence.
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +45,7 @@
 #include "aiops/core/asio.hpp"
 
 #include "aiops/net/protocol.hpp"
+#include "aiops/swap/handover.hpp"
 #include "aiops/worker/client_directory.hpp"
 
 namespace aiops::worker {
@@ -47,8 +58,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Executor = Socket::executor_type;
 
   Connection(Server& server, Socket socket, std::string peer);
+  /// A connection handed over by the previous worker; `client` is null
+  /// when it had not said HELLO yet.
+  Connection(Server& server, Socket socket, const ClientInfo* client, const swap::ConnectionState& state);
 
   void start();
+  /// For a handed-over connection: sends the owed replies when their
+  /// entries are applied, then parses what was received and reads on.
+  void start_adopted(const std::vector<swap::OwedReply>& owed);
+
+  /// Stop at the next request boundary; `quiescent(true)` runs on the
+  /// strand once nothing is in flight but replies waiting for an apply, or
+  /// `quiescent(false)` when the connection closes first.
+  void pause(std::function<void(bool open)> quiescent);
+  /// Rollback: serve on.
+  void resume();
+  [[nodiscard]] swap::ConnectionState handover_state() const;
+  [[nodiscard]] int native_handle() { return socket_.native_handle(); }
+  /// The new worker serves it now: drop it without shutting the socket.
+  void hand_over();
+  /// A request now waits for the apply of entry `seq` (from its waiter).
+  void owe(uint64_t handle, net::Opcode opcode, uint32_t bytes, uint64_t seq);
   /// Stop reading requests; close once every owed reply is sent.
   void drain();
   /// Close now.
@@ -81,6 +111,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_next();
   void arm_idle_timer();
   void maybe_finish_drain();
+  void maybe_quiescent();
   [[nodiscard]] std::string who() const;
   void note_extent(uint32_t volume, uint64_t offset, uint32_t length);
 
@@ -106,6 +137,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;
   bool draining_ = false;
   bool closed_ = false;
+  // Live update.
+  bool paused_ = false;
+  bool read_pending_ = false;  // an async_read_some into in_
+  bool body_pending_ = false;  // a payload (or a refused one being skipped) is being read
+  std::function<void(bool)> quiescent_;
+  std::map<uint64_t, swap::OwedReply> owed_;  // by handle: replies waiting for an apply
 };
 
 }  // namespace aiops::worker

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <future>
+
 #include "aiops/core/logger.hpp"
 
 namespace aiops::worker {
@@ -14,7 +16,8 @@ using unix_socket = asio::local::stream_protocol;
 
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(unix_socket::socket socket, const Handler& handler) : socket_(std::move(socket)), handler_(handler) {}
+  Session(unix_socket::socket socket, const Handler& handler, std::shared_ptr<std::atomic<size_t>> in_flight)
+      : socket_(std::move(socket)), handler_(handler), in_flight_(std::move(in_flight)) {}
 
   void start() {
     ucred cred{};
@@ -46,26 +49,30 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
         !request["command"].is_string())
       return reply({{"ok", false}, {"error", "a request is one JSON object per line with a \"command\" string"}}, false);
     handler_(request, [self = shared_from_this()](nlohmann::json doc) {
-      asio::post(self->socket_.get_executor(), [self, doc = std::move(doc)] { self->reply(doc, false); });
+      self->in_flight_->fetch_add(1);
+      asio::post(self->socket_.get_executor(), [self, doc = std::move(doc)] { self->reply(doc, false, true); });
     });
   }
 
-  void reply(const nlohmann::json& doc, bool close_after) {
+  void reply(const nlohmann::json& doc, bool close_after, bool counted = false) {
     out_ = doc.dump() + "\n";
-    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), close_after](const error_code& ec, size_t) {
-      if (ec || close_after) return;
-      self->read_request();
-    });
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this(), close_after, counted](const error_code& ec, size_t) {
+                        if (counted) self->in_flight_->fetch_sub(1);
+                        if (ec || close_after) return;
+                        self->read_request();
+                      });
   }
 
   unix_socket::socket socket_;
   const Handler& handler_;
+  std::shared_ptr<std::atomic<size_t>> in_flight_;
   std::string in_;
   std::string out_;
 };
 
 ControlServer::ControlServer(asio::io_context& io, std::filesystem::path path, Handler handler)
-    : io_(io), path_(std::move(path)), handler_(std::move(handler)) {}
+    : io_(io), path_(std::move(path)), handler_(std::move(handler)), strand_(asio::make_strand(io)) {}
 
 ControlServer::~ControlServer() { stop(); }
 
@@ -81,7 +88,7 @@ Status ControlServer::listen() {
   }
   std::error_code dir_ec;
   std::filesystem::create_directories(path_.parent_path(), dir_ec);
-  auto& a = acceptor_.emplace(io_);
+  auto& a = acceptor_.emplace(strand_);
   error_code ec;
   unix_socket::endpoint ep(path_.string());
   // The socket file must never exist with looser permissions than 0600.
@@ -93,14 +100,22 @@ Status ControlServer::listen() {
   if (::chmod(path_.c_str(), 0600) != 0) return error_from_errno(errno, "chmod 0600 " + path_.string());
   if (a.listen(asio::socket_base::max_listen_connections, ec); ec)
     return Error(Errc::io_error, "control socket " + path_.string() + ": listen: " + ec.message());
-  accept_next();
+  asio::dispatch(strand_, [this] { accept_next(); });
+  return {};
+}
+
+Status ControlServer::adopt(int fd) {
+  error_code ec;
+  acceptor_.emplace(strand_).assign(unix_socket(), fd, ec);
+  if (ec) return Error(Errc::io_error, "control socket " + path_.string() + ": adopt: " + ec.message());
+  asio::dispatch(strand_, [this] { accept_next(); });
   return {};
 }
 
 void ControlServer::accept_next() {
-  acceptor_->async_accept([this](const error_code& ec, unix_socket::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), handler_)->start();
+  acceptor_->async_accept(io_, [this](const error_code& ec, unix_socket::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), handler_, replies_in_flight_)->start();
     accept_next();
   });
 }
@@ -110,6 +125,18 @@ void ControlServer::stop() {
   error_code ignored;
   acceptor_->close(ignored);
   ::unlink(path_.c_str());
+}
+
+void ControlServer::release() {
+  if (!acceptor_) return;
+  std::promise<void> done;
+  asio::dispatch(strand_, [&] {
+    error_code ignored;
+    const int fd = acceptor_->release(ignored);
+    if (fd >= 0) ::close(fd);
+    done.set_value();
+  });
+  done.get_future().wait();
 }
 
 }  // namespace aiops::worker

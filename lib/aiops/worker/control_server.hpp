@@ -12,6 +12,7 @@
 // Thread-safety: runs on the io_context; the handler is called there, its
 // reply may come from any thread.
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -36,7 +37,16 @@ class ControlServer {
 
   /// Binds the socket (a stale one left by a dead worker is replaced).
   [[nodiscard]] Status listen();
+  /// Accepts on the listening socket a previous worker handed over.
+  [[nodiscard]] Status adopt(int fd);
+  [[nodiscard]] int native_handle() { return acceptor_ ? acceptor_->native_handle() : -1; }
+  /// Stops accepting and removes the socket file.
   void stop();
+  /// Stops accepting and closes the listening socket, leaving the file: a
+  /// new worker accepts on it now. Returns once no accept is in progress.
+  void release();
+  /// Replies handed to a session and not yet written out.
+  [[nodiscard]] size_t replies_in_flight() const { return replies_in_flight_->load(); }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -46,7 +56,9 @@ class ControlServer {
   boost::asio::io_context& io_;
   std::filesystem::path path_;
   Handler handler_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;  // the acceptor's
   std::optional<boost::asio::local::stream_protocol::acceptor> acceptor_;
+  std::shared_ptr<std::atomic<size_t>> replies_in_flight_ = std::make_shared<std::atomic<size_t>>(0);
 };
 
 }  // namespace aiops::worker

@@ -1,8 +1,13 @@
 #include "aiops/worker/server.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <future>
+
+#include "aiops/config/listen_address.hpp"
 #include "aiops/core/logger.hpp"
 #include "aiops/net/protocol.hpp"
 #include "aiops/worker/connection.hpp"
@@ -15,10 +20,13 @@ using asio::ip::tcp;
 using unix_socket = asio::local::stream_protocol;
 
 struct Server::Listener {
+  explicit Listener(asio::io_context& io) : strand(asio::make_strand(io)) {}
+  asio::strand<asio::io_context::executor_type> strand;
   ListenerInfo info;
   std::optional<tcp::acceptor> tcp_acceptor;
   std::optional<unix_socket::acceptor> unix_acceptor;
   std::filesystem::path unix_path;
+  bool paused = false;  // on the strand
 };
 
 namespace {
@@ -50,43 +58,118 @@ Server::Server(asio::io_context& io, ServerContext context) : io_(io), context_(
 Server::~Server() = default;
 
 Status Server::listen() {
-  for (const auto& l : context_.config.listeners) {
-    if (l.protocol != config::ListenerConfig::Protocol::native)
-      return Error(Errc::unsupported, "listener " + l.address + ": protocol " + std::string(config::to_string(l.protocol)) +
-                                          " is not supported by this version of aiops-worker");
-    auto listener = std::make_unique<Listener>();
-    error_code ec;
-    if (l.is_unix) {
-      AIOPS_TRY(free_unix_path(io_, l));
-      auto& a = listener->unix_acceptor.emplace(io_);
-      unix_socket::endpoint ep(l.unix_path.string());
-      if (a.open(ep.protocol(), ec); ec) return listen_error(l, "socket", ec);
-      if (a.bind(ep, ec); ec) return listen_error(l, "bind", ec);
-      ::chmod(l.unix_path.c_str(), 0660);
-      if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return listen_error(l, "listen", ec);
-      listener->unix_path = l.unix_path;
-      listener->info = {"native", "unix:" + l.unix_path.string()};
-    } else {
-      auto address = asio::ip::make_address(l.host == "localhost" ? "127.0.0.1" : l.host, ec);
-      if (ec) return listen_error(l, "address", ec);
-      tcp::endpoint ep(address, l.port);
-      auto& a = listener->tcp_acceptor.emplace(io_);
-      if (a.open(ep.protocol(), ec); ec) return listen_error(l, "socket", ec);
-      a.set_option(tcp::acceptor::reuse_address(true), ec);
-      if (a.bind(ep, ec); ec) return listen_error(l, "bind", ec);
-      if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return listen_error(l, "listen", ec);
-      auto bound = a.local_endpoint();
-      std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
-      listener->info = {"native", host + ":" + std::to_string(bound.port())};
-    }
-    log_info("listening for the native protocol on " + listener->info.address);
-    listeners_.push_back(std::move(listener));
+  for (const auto& l : context_.config.listeners) AIOPS_TRY(bind(l));
+  start_accepting();
+  return {};
+}
+
+Status Server::listen_at(const std::vector<std::string>& addresses) {
+  for (const auto& a : addresses) {
+    AIOPS_ASSIGN(config::ListenerConfig l, config::parse_listen_address(a, "/"));
+    AIOPS_TRY(bind(l));
   }
-  for (auto& l : listeners_) accept_next(*l);
+  start_accepting();
+  return {};
+}
+
+void Server::start_accepting() {
+  for (auto& l : listeners_) asio::dispatch(l->strand, [this, p = l.get()] { accept_next(*p); });
+}
+
+Status Server::bind(const config::ListenerConfig& l) {
+  if (l.protocol != config::ListenerConfig::Protocol::native)
+    return Error(Errc::unsupported, "listener " + l.address + ": protocol " + std::string(config::to_string(l.protocol)) +
+                                        " is not supported by this version of aiops-worker");
+  auto listener = std::make_unique<Listener>(io_);
+  error_code ec;
+  if (l.is_unix) {
+    AIOPS_TRY(free_unix_path(io_, l));
+    auto& a = listener->unix_acceptor.emplace(listener->strand);
+    unix_socket::endpoint ep(l.unix_path.string());
+    if (a.open(ep.protocol(), ec); ec) return listen_error(l, "socket", ec);
+    if (a.bind(ep, ec); ec) return listen_error(l, "bind", ec);
+    ::chmod(l.unix_path.c_str(), 0660);
+    if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return listen_error(l, "listen", ec);
+    listener->unix_path = l.unix_path;
+    listener->info = {"native", "unix:" + l.unix_path.string()};
+  } else {
+    auto address = asio::ip::make_address(l.host == "localhost" ? "127.0.0.1" : l.host, ec);
+    if (ec) return listen_error(l, "address", ec);
+    tcp::endpoint ep(address, l.port);
+    auto& a = listener->tcp_acceptor.emplace(listener->strand);
+    if (a.open(ep.protocol(), ec); ec) return listen_error(l, "socket", ec);
+    a.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (a.bind(ep, ec); ec) return listen_error(l, "bind", ec);
+    if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return listen_error(l, "listen", ec);
+    auto bound = a.local_endpoint();
+    std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
+    listener->info = {"native", host + ":" + std::to_string(bound.port())};
+  }
+  log_info("listening for the native protocol on " + listener->info.address);
+  listeners_.push_back(std::move(listener));
+  return {};
+}
+
+Status Server::adopt_listener(const ListenerInfo& info, int fd) {
+  auto listener = std::make_unique<Listener>(io_);
+  listener->info = info;
+  error_code ec;
+  if (info.address.starts_with("unix:")) {
+    listener->unix_path = info.address.substr(5);
+    listener->unix_acceptor.emplace(listener->strand).assign(unix_socket(), fd, ec);
+  } else {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+      return error_from_errno(errno, "adopt listener " + info.address + ": getsockname");
+    listener->tcp_acceptor.emplace(listener->strand).assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  }
+  if (ec) return Error(Errc::io_error, "adopt listener " + info.address + ": " + ec.message());
+  log_info("accepting for the native protocol on " + info.address + " (handed over)");
+  auto* p = listener.get();
+  listeners_.push_back(std::move(listener));
+  asio::dispatch(p->strand, [this, p] { accept_next(*p); });
+  return {};
+}
+
+Status Server::adopt_connection(int fd, const swap::ConnectionState& state) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    auto e = error_from_errno(errno, "adopt connection from " + state.peer + ": getsockname");
+    ::close(fd);
+    return e;
+  }
+  const int proto = ss.ss_family == AF_UNIX ? 0 : IPPROTO_TCP;
+  error_code ec;
+  Connection::Socket socket(asio::make_strand(io_));
+  socket.assign(asio::generic::stream_protocol(ss.ss_family, proto), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return Error(Errc::io_error, "adopt connection from " + state.peer + ": " + ec.message());
+  }
+  const ClientInfo* client = nullptr;
+  if (!state.client.empty()) {
+    client = context_.clients.find(state.client);
+    if (client == nullptr) {
+      // The configuration changed under the update: the client is gone.
+      log_warning("closing the handed-over connection of client \"" + state.client + "\" (" + state.peer +
+                  "): it is no longer configured");
+      socket.close(ec);
+      return {};
+    }
+  }
+  auto connection = std::make_shared<Connection>(*this, std::move(socket), client, state);
+  {
+    std::lock_guard lock(mu_);
+    connections_.insert(connection);
+  }
+  connection->start_adopted(state.owed);
   return {};
 }
 
 void Server::accept_next(Listener& l) {
+  if (l.paused) return;
   if (l.tcp_acceptor) {
     l.tcp_acceptor->async_accept(asio::make_strand(io_), [this, &l](const error_code& ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
@@ -193,6 +276,114 @@ void Server::check_drained() {
     drained_ = nullptr;
   }
   done();
+}
+
+void Server::pause_accepting() {
+  std::vector<std::future<void>> done;
+  for (auto& l : listeners_) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    asio::post(l->strand, [this, l = l.get(), p] {
+      l->paused = true;
+      error_code ignored;
+      if (l->tcp_acceptor) l->tcp_acceptor->cancel(ignored);
+      if (l->unix_acceptor) l->unix_acceptor->cancel(ignored);
+      // The cancelled accept's handler is queued on the strand by now; this
+      // runs after it, so no admit() is left in progress.
+      asio::post(l->strand, [p] { p->set_value(); });
+    });
+  }
+  for (auto& f : done) f.wait();
+}
+
+Result<std::vector<std::shared_ptr<Connection>>> Server::pause_connections(std::chrono::milliseconds timeout) {
+  std::vector<std::shared_ptr<Connection>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.assign(connections_.begin(), connections_.end());
+  }
+  struct Count {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+    std::vector<std::shared_ptr<Connection>> open;
+  };
+  auto count = std::make_shared<Count>();
+  count->left = all.size();
+  for (auto& c : all)
+    c->pause([count, c](bool open) {
+      std::lock_guard lock(count->mu);
+      if (open) count->open.push_back(c);
+      if (--count->left == 0) count->cv.notify_all();
+    });
+  std::unique_lock lock(count->mu);
+  if (!count->cv.wait_for(lock, timeout, [&] { return count->left == 0; }))
+    return Error(Errc::timeout, std::to_string(count->left) + " of " + std::to_string(all.size()) +
+                                    " connections did not reach a request boundary within " +
+                                    std::to_string(timeout.count()) + " ms");
+  return count->open;
+}
+
+std::vector<std::pair<ListenerInfo, int>> Server::listener_handles() const {
+  std::vector<std::pair<ListenerInfo, int>> out;
+  for (const auto& l : listeners_)
+    out.emplace_back(l->info, l->tcp_acceptor ? l->tcp_acceptor->native_handle() : l->unix_acceptor->native_handle());
+  return out;
+}
+
+void Server::close_listeners() {
+  pause_accepting();
+  for (auto& l : listeners_) {
+    closed_addresses_.push_back(l->info.address);
+    error_code ignored;
+    if (l->tcp_acceptor) l->tcp_acceptor->close(ignored);
+    if (l->unix_acceptor) {
+      l->unix_acceptor->close(ignored);
+      ::unlink(l->unix_path.c_str());
+    }
+  }
+  listeners_.clear();
+}
+
+Status Server::resume() {
+  if (!closed_addresses_.empty()) {
+    auto addresses = std::move(closed_addresses_);
+    closed_addresses_.clear();
+    AIOPS_TRY(listen_at(addresses));
+  }
+  for (auto& l : listeners_)
+    asio::post(l->strand, [this, l = l.get()] {
+      if (!l->paused) return;
+      l->paused = false;
+      accept_next(*l);
+    });
+  std::vector<std::shared_ptr<Connection>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.assign(connections_.begin(), connections_.end());
+  }
+  for (auto& c : all) c->resume();
+  return {};
+}
+
+void Server::hand_over() {
+  {
+    std::lock_guard lock(mu_);
+    accepting_ = false;
+  }
+  for (auto& l : listeners_) {
+    error_code ignored;
+    // Released, not closed by asio: the socket file of a Unix listener stays.
+    int fd = l->tcp_acceptor ? l->tcp_acceptor->release(ignored) : l->unix_acceptor->release(ignored);
+    if (fd >= 0) ::close(fd);
+  }
+  listeners_.clear();
+  std::vector<std::shared_ptr<Connection>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.assign(connections_.begin(), connections_.end());
+  }
+  for (auto& c : all) c->hand_over();
 }
 
 }  // namespace aiops::worker

@@ -40,11 +40,16 @@ Result<std::unique_ptr<Worker>> Worker::start(const config::Config& config) {
   return w;
 }
 
-Status Worker::open() {
-  AIOPS_ASSIGN(generation_, phase::saved_generation(config_));
+Status Worker::open_store() {
   auto options = store_options(config_);
   options.log.generation = generation_;
   AIOPS_ASSIGN(store_, store::BlockStore::open(io::posix_file_system(), options));
+  return {};
+}
+
+Status Worker::open() {
+  AIOPS_ASSIGN(generation_, phase::saved_generation(config_));
+  AIOPS_TRY(open_store());
   AIOPS_ASSIGN(buffer_, specbuf::Buffer::open(config_, specbuf::Buffer::Mode::worker));
   if (const auto& h = buffer_->segment().header(); h.phase.load() != 0 || h.phase_running.load() != 0) {
     const auto o = buffer_->segment().occupancy();
@@ -52,7 +57,7 @@ Status Worker::open() {
                 ", " + std::to_string(o.entries) + " entries; writes go to the " +
                 (buffer_->intake_active() ? "buffer" : "log") + " until the update's phases finish");
   }
-  server_ = std::make_unique<Server>(io_, ServerContext{config_, *store_, clients_, counters_, *buffer_});
+  server_ = std::make_unique<Server>(io_, ServerContext{config_, store_, clients_, counters_, *buffer_});
   AIOPS_TRY(server_->listen());
   control_ = std::make_unique<ControlServer>(io_, config_.worker.control_socket,
                                              [this](const nlohmann::json& request, ControlServer::Reply reply) {
@@ -61,7 +66,13 @@ Status Worker::open() {
   phase_thread_ = std::thread([this] { phase_loop(); });
   // A step whose runner died is finished before anything else (DESIGN.md,
   // Phases are resumable): every step may be run again.
-  if (const uint32_t interrupted = buffer_->segment().header().phase_running.load(); interrupted != 0) {
+  if (const uint32_t interrupted = buffer_->segment().header().phase_running.load();
+      interrupted == static_cast<uint32_t>(phase::Step::swap)) {
+    // This worker is what a swap leaves when its runner died: it serves;
+    // the swap is not repeated without a binary (aiops update resumes).
+    log_warning("phase step swap was interrupted; this worker serves; run aiops update again to finish the update");
+    buffer_->segment().header().phase_running.store(0, std::memory_order_release);
+  } else if (interrupted != 0) {
     const std::string step(phase::step_name(phase::Step{interrupted}));
     log_warning("phase step " + step + " was interrupted; finishing it");
     control({{"command", "phase"}, {"step", step}}, [step](const nlohmann::json& r) {
@@ -70,11 +81,16 @@ Status Worker::open() {
     });
   }
   AIOPS_TRY(control_->listen());
+  start_serving();
+  return {};
+}
+
+void Worker::start_serving() {
   trace_ = std::make_unique<TraceRecorder>(io_, config_.worker.data_dir / "trace", config_.worker.trace_interval,
                                            counters_, clients_.clients());
   trace_->start();
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
-    if (!ec) signalled_.set_value(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (!ec) signal_end(sig == SIGTERM ? "SIGTERM" : "SIGINT");
   });
   work_.emplace(io_.get_executor());
   for (unsigned i = 0; i < io_threads(); ++i) threads_.emplace_back([this] { io_.run(); });
@@ -84,7 +100,10 @@ Status Worker::open() {
            "; control socket " + config_.worker.control_socket.string());
   if (Status s = sd_notify("READY=1\nSTATUS=serving\nMAINPID=" + std::to_string(::getpid())); !s.ok())
     log_warning("could not tell systemd we are ready: " + s.error().message());
-  return {};
+}
+
+void Worker::signal_end(const std::string& why) {
+  std::call_once(signalled_once_, [&] { signalled_.set_value(why); });
 }
 
 void Worker::control(const nlohmann::json& request, ControlServer::Reply reply) {
@@ -109,6 +128,7 @@ void Worker::phase_loop() {
     phase_queue_.pop_front();
     lock.unlock();
     reply(run_phase(request));
+    if (handed_over_) signal_end("handover");  // after the reply is handed to the control session
     lock.lock();
   }
 }
@@ -128,7 +148,12 @@ nlohmann::json Worker::run_phase(const nlohmann::json& request) {
                                                                              : nullptr;
   auto step = name != nullptr ? phase::parse_step(*name) : std::nullopt;
   if (!step) return {{"ok", false}, {"error", "phase: \"step\" must name a phase step"}, {"code", "invalid_argument"}};
-  phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners_json()};
+  if (handed_over_)
+    return {{"ok", false}, {"error", "this worker has handed over to its successor and is exiting"}, {"code", "busy"}};
+  if (!store_)
+    return {{"ok", false}, {"error", "this worker has no log (a swap's rollback failed); restart it"}, {"code", "io_error"}};
+  phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners_json(), {}};
+  context.swap = [this, &request] { return hand_over(request); };
   auto result = phase::run_step(context, *step);
   if (!result.ok())
     return {{"ok", false}, {"error", result.error().message()}, {"code", errc_name(result.error().code())}};
@@ -142,6 +167,7 @@ std::string Worker::wait_for_signal() { return signalled_.get_future().get(); }
 Status Worker::shutdown() {
   if (shut_down_) return {};
   shut_down_ = true;
+  if (handed_over_) return end_after_handover();
   (void)sd_notify("STOPPING=1");
   Status result;
   if (buffer_) buffer_->abandon_waiters(net::Status::shutting_down);
@@ -209,6 +235,7 @@ nlohmann::json Worker::status() const {
                        {"write_bytes", k.write_bytes.load()},
                        {"refused", k.refused.load()}});
   }
+  if (!store_) return {{"ok", false}, {"error", "the worker is handing over to its successor"}, {"code", "busy"}};
   store::StoreStats s = store_->stats();
   nlohmann::json log = {{"state", s.log_failure ? "failed" : "ok"},
                         {"records", s.log.records},

@@ -9,8 +9,16 @@
 // its requests (at most shutdown_timeout, then closes what is left),
 // makes the log durable and seals it.
 //
+// Live update (worker/handover.cpp): the phase step swap, run by the old
+// worker, starts the new binary with a channel (swap/handover.hpp), hands
+// it the listeners and connections and, once it reports ready, forgets
+// them and ends: wait_for_signal() returns "handover" and shutdown() then
+// closes nothing a client could notice. take_over() is the new binary's
+// start: it receives all that instead of binding and opening alone.
+//
 // Thread-safety: start/wait/shutdown from one thread; status() from any.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -28,6 +36,7 @@
 #include "aiops/core/error.hpp"
 #include "aiops/specbuf/buffer.hpp"
 #include "aiops/store/block_store.hpp"
+#include "aiops/swap/fd_channel.hpp"
 #include "aiops/worker/client_counters.hpp"
 #include "aiops/worker/client_directory.hpp"
 #include "aiops/worker/control_server.hpp"
@@ -42,11 +51,14 @@ namespace aiops::worker {
 class Worker {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Worker>> start(const config::Config& config);
+  /// Starts as the successor of the worker at the other end of `channel_fd`.
+  [[nodiscard]] static Result<std::unique_ptr<Worker>> take_over(const config::Config& config, int channel_fd);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  /// Blocks until SIGTERM or SIGINT arrives; returns the signal's name.
+  /// Blocks until SIGTERM or SIGINT arrives, or the worker handed over to
+  /// a successor; returns the signal's name or "handover".
   std::string wait_for_signal();
   [[nodiscard]] Status shutdown();
   [[nodiscard]] nlohmann::json status() const;
@@ -54,6 +66,13 @@ class Worker {
  private:
   explicit Worker(const config::Config& config);
   Status open();
+  Status adopt(swap::FdChannel& channel);
+  Status open_store();
+  void start_serving();
+  void signal_end(const std::string& why);
+  Result<nlohmann::json> hand_over(const nlohmann::json& request);
+  Status roll_back_swap();
+  Status end_after_handover();
   void control(const nlohmann::json& request, ControlServer::Reply reply);
   nlohmann::json run_phase(const nlohmann::json& request);
   [[nodiscard]] nlohmann::json listeners_json() const;
@@ -82,7 +101,9 @@ class Worker {
   std::unique_ptr<TraceRecorder> trace_;
   boost::asio::signal_set signals_;
   std::promise<std::string> signalled_;
+  std::once_flag signalled_once_;
   bool shut_down_ = false;
+  std::atomic<bool> handed_over_{false};  // a successor serves; nothing is ours to close
 };
 
 }  // namespace aiops::worker
