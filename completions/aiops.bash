@@ -1,11 +1,17 @@
 # bash completion for aiops(1)                          -*- shell-script -*-
 # Install as /usr/share/bash-completion/completions/aiops, or source it.
 
+# _aiops_is_step I: word I of the command line is a phase step, not the
+# value of an option. Uses the locals steps and swap_opts of _aiops.
+_aiops_is_step() {
+  [[ " $steps " == *" ${COMP_WORDS[$1]} "* && " --config $swap_opts " != *" ${COMP_WORDS[$1-1]} "* ]]
+}
+
 _aiops() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   # Subcommands of each command path, and the options of each leaf command.
   local -A subs=(
-    [aiops]="config log status load verify phase buffer bench"
+    [aiops]="config log status load verify phase update buffer bench demo"
     [aiops config]="check init"
     [aiops log]="verify dump"
     [aiops buffer]="inspect remove"
@@ -21,15 +27,19 @@ _aiops() {
     [aiops load]="--config --clients --duration --write-size --read-ratio --fua-ratio --rate --record --volume
                   --seed --json --help"
     [aiops verify]="--config --record --client --json --help"
-    [aiops phase]="--config --json --help"
+    [aiops phase]="--config --binary --sha256 --timeout --mode --json --help"
+    [aiops update]="--binary --config --sha256 --timeout --mode --json --help"
     [aiops buffer inspect]="--config --json --help"
     [aiops buffer remove]="--config --force --json --help"
     [aiops bench log]="--dir --threads --duration --write-size --durable --segment-size --group-commit-bytes
                        --group-commit-delay --keep-segments --json --help"
     [aiops bench buffer]="--entries --entry-size --rounds --json --help"
+    [aiops demo]="--seconds --clients --rate --mode --worker --json --help"
   )
-  # The steps of `aiops phase`, in the order they are run.
-  local steps="prepare activate flush validate reorder apply deactivate"
+  # The steps of `aiops phase`, in the order they are run; the options only
+  # `swap` takes.
+  local steps="prepare activate flush validate reorder swap apply deactivate"
+  local swap_opts="--binary --sha256 --timeout --mode"
 
   # The command path typed so far: "aiops" and the words that name subcommands.
   local path=aiops i word
@@ -43,14 +53,26 @@ _aiops() {
 
   case $prev in
     --dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    --config|--record) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --config|--record|--binary|--worker) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --mode) mapfile -t COMPREPLY < <(compgen -W "migrate listeners release" -- "$cur"); return ;;
     --threads|--duration|--write-size|--segment-size|--group-commit-bytes|--group-commit-delay|--keep-segments| \
-      --clients|--read-ratio|--fua-ratio|--rate|--volume|--seed|--client|--entries|--entry-size|--rounds)
+      --clients|--read-ratio|--fua-ratio|--rate|--volume|--seed|--client|--entries|--entry-size|--rounds| \
+      --sha256|--timeout|--seconds)
       return ;;
   esac
 
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "${opts[$path]:---help}" -- "$cur")
+    local words=${opts[$path]:---help} o
+    if [[ $path == "aiops phase" ]]; then
+      # Once a step other than swap is given, leave out swap's options.
+      for ((i = 2; i < COMP_CWORD; i++)); do
+        if _aiops_is_step "$i" && [[ ${COMP_WORDS[i]} != swap ]]; then
+          for o in $swap_opts; do words=${words/$o /}; done
+          break
+        fi
+      done
+    fi
+    mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
   elif [[ -n ${subs[$path]-} ]]; then
     mapfile -t COMPREPLY < <(compgen -W "${subs[$path]}" -- "$cur")
   else
@@ -59,7 +81,7 @@ _aiops() {
       "aiops phase")
         # One step, unless one was given already.
         for ((i = 2; i < COMP_CWORD; i++)); do
-          [[ " $steps " == *" ${COMP_WORDS[i]} "* && ${COMP_WORDS[i-1]} != --config ]] && return
+          _aiops_is_step "$i" && return
         done
         mapfile -t COMPREPLY < <(compgen -W "$steps" -- "$cur")
         ;;

@@ -7,7 +7,8 @@ function __aiops_typed
     set -e words[1]
     set -l with_value --config --dir --record --client --clients --duration --write-size --read-ratio \
         --fua-ratio --rate --volume --seed --threads --segment-size --group-commit-bytes \
-        --group-commit-delay --keep-segments --entries --entry-size --rounds
+        --group-commit-delay --keep-segments --entries --entry-size --rounds \
+        --binary --sha256 --timeout --mode --seconds --worker
     set -l skip 0
     for w in $words
         if test $skip -eq 1
@@ -35,6 +36,13 @@ function __aiops_in_phase
     test "$typed[1]" = phase
 end
 
+function __aiops_swap_options
+    # True where the options of the swap step apply: after "aiops update",
+    # and after "aiops phase" with no step yet or the step swap.
+    set -l typed (__aiops_typed)
+    test "$typed" = update; or test "$typed" = phase; or test "$typed" = "phase swap"
+end
+
 complete -c aiops -f
 complete -c aiops -n '__aiops_path_is' -l help -d 'Print help and exit'
 complete -c aiops -n '__aiops_path_is' -l version -d 'Print the version and exit'
@@ -44,8 +52,10 @@ complete -c aiops -n '__aiops_path_is' -a status -d 'Ask the running worker for 
 complete -c aiops -n '__aiops_path_is' -a load -d 'Drive a worker with many clients'
 complete -c aiops -n '__aiops_path_is' -a verify -d 'Read back what a recorded load wrote'
 complete -c aiops -n '__aiops_path_is' -a phase -d 'Run one step of a live update'
+complete -c aiops -n '__aiops_path_is' -a update -d 'Replace the running worker by a new binary'
 complete -c aiops -n '__aiops_path_is' -a buffer -d 'Look at the speculative write buffer'
 complete -c aiops -n '__aiops_path_is' -a bench -d 'Measure parts of aiops on this machine'
+complete -c aiops -n '__aiops_path_is' -a demo -d 'A live update under load, with a report'
 
 # config
 complete -c aiops -n '__aiops_path_is config' -a check -d 'Validate a configuration file'
@@ -87,8 +97,17 @@ complete -c aiops -n '__aiops_path_is phase' -a activate -d 'Switch new writes t
 complete -c aiops -n '__aiops_path_is phase' -a flush -d 'Make the log durable and seal it'
 complete -c aiops -n '__aiops_path_is phase' -a validate -d 'Decide every entry in the buffer'
 complete -c aiops -n '__aiops_path_is phase' -a reorder -d 'Give the valid entries their apply order'
+complete -c aiops -n '__aiops_path_is phase' -a swap -d 'Start the new binary, hand it sockets and connections'
 complete -c aiops -n '__aiops_path_is phase' -a apply -d 'Append the buffer to the log and free it'
 complete -c aiops -n '__aiops_path_is phase' -a deactivate -d 'Apply what is left, writes back to the log'
+
+# update, and the swap step of phase
+complete -c aiops -n '__aiops_path_is update' -l config -r -F -d 'The running worker configuration file'
+complete -c aiops -n '__aiops_path_is update' -l json -d 'Print the steps, pids and handover as JSON'
+complete -c aiops -n __aiops_swap_options -l binary -r -F -d 'The new worker binary'
+complete -c aiops -n __aiops_swap_options -l sha256 -x -d 'SHA-256 the binary must have, in hex'
+complete -c aiops -n __aiops_swap_options -l timeout -x -d 'Seconds the new binary has to report ready'
+complete -c aiops -n __aiops_swap_options -l mode -x -a 'migrate\t"Sockets and connections (default)" listeners\t"Listening sockets only" release\t"Nothing; ports bound again"' -d 'What the new binary is handed'
 
 # buffer
 complete -c aiops -n '__aiops_path_is buffer' -a inspect -d 'Phase, entries by state, bytes, per-client counts'
@@ -116,3 +135,11 @@ complete -c aiops -n '__aiops_path_is bench buffer' -l entries -r -d 'Entries pe
 complete -c aiops -n '__aiops_path_is bench buffer' -l entry-size -r -d 'Payload bytes per entry'
 complete -c aiops -n '__aiops_path_is bench buffer' -l rounds -r -d 'Rounds; the median is reported'
 complete -c aiops -n '__aiops_path_is bench buffer' -l json -d 'Print the result as JSON'
+
+# demo
+complete -c aiops -n '__aiops_path_is demo' -l seconds -x -d 'Seconds before and after the update'
+complete -c aiops -n '__aiops_path_is demo' -l clients -x -d 'Concurrent load clients'
+complete -c aiops -n '__aiops_path_is demo' -l rate -x -d 'Requests per second over all clients (0: unpaced)'
+complete -c aiops -n '__aiops_path_is demo' -l mode -x -a 'migrate listeners release' -d 'The update mode'
+complete -c aiops -n '__aiops_path_is demo' -l worker -r -F -d 'The worker binary to start and update to'
+complete -c aiops -n '__aiops_path_is demo' -l json -d 'Print the report as JSON'

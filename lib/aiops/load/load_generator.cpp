@@ -27,6 +27,7 @@ struct Shared {
   uint64_t run;
   RecordWriter* record;
   Clock::time_point deadline;
+  Clock::time_point start = Clock::now();
   std::atomic<uint64_t> acked{0};
   std::atomic<bool> fatal{false};
   std::mutex mu;
@@ -47,6 +48,7 @@ struct Shared {
 // The tallies of one load client.
 struct Tally {
   ClassResult cls;
+  std::vector<LoadEvent> events;
   uint64_t acked = 0, reads = 0, errors = 0, disconnects = 0, refused = 0, mismatches = 0;
   std::map<std::string, uint64_t> by_status;
 };
@@ -88,6 +90,7 @@ class LoadClient {
       }
       if (code == Errc::unreachable) ++out.refused;
       else ++out.disconnects;
+      note(out, code == Errc::unreachable ? LoadEvent::refused : LoadEvent::disconnect, Clock::now());
       back_off();
       return false;
     }
@@ -132,13 +135,22 @@ class LoadClient {
     backoff_ = std::min(backoff_ * 2, backoff_max);
   }
 
+  void note(Tally& out, LoadEvent::Kind kind, Clock::time_point t0) {
+    if (!s_.opt.timeline) return;
+    const auto now = Clock::now();
+    out.events.push_back({std::chrono::duration<double>(now - s_.start).count(), index_, kind,
+                          static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - t0).count())});
+  }
+
   void lost(Tally& out) {
+    note(out, LoadEvent::disconnect, Clock::now());
     ++out.disconnects;
     conn_.reset();
     back_off();
   }
 
   void refused(Tally& out, const net::ReplyHeader& reply) {
+    note(out, LoadEvent::error, Clock::now());
     ++out.errors;
     ++out.cls.errors;
     ++out.by_status[std::string(net::status_name(reply.status))];
@@ -164,6 +176,7 @@ class LoadClient {
       return refused(out, reply->header);
     }
     out.cls.latency.record(static_cast<uint64_t>((Clock::now() - t0).count()));
+    note(out, LoadEvent::ok, t0);
     if (s_.record) s_.record->acked(id);
     acked_[slot] = id.sequence;
     uncertain_[slot].clear();
@@ -181,6 +194,7 @@ class LoadClient {
     if (!reply.ok()) return lost(out);
     if (reply->header.status != net::Status::ok) return refused(out, reply->header);
     out.cls.latency.record(static_cast<uint64_t>((Clock::now() - t0).count()));
+    note(out, LoadEvent::ok, t0);
     ++out.reads;
     ++out.cls.reads;
     check_read(out, slot, offset, reply->payload);
@@ -255,6 +269,7 @@ Result<LoadResult> run_load(const LoadOptions& opt) {
   }
   auto start = Clock::now();
   Shared shared(opt, run, record.get(), start + std::chrono::duration_cast<Clock::duration>(opt.duration));
+  shared.start = start;
   std::vector<Tally> tallies(opt.clients);
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < opt.clients; ++i)
@@ -270,9 +285,16 @@ Result<LoadResult> run_load(const LoadOptions& opt) {
   if (record) AIOPS_TRY(record->close());
   if (shared.fatal_error) return *shared.fatal_error;
   LoadResult r;
+  r.started = start;
   r.run = run;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  for (unsigned i = 0; i < opt.clients; ++i) merge(r, tallies[i], opt.identities[i % opt.identities.size()].sla);
+  for (unsigned i = 0; i < opt.clients; ++i) {
+    const std::string& sla = opt.identities[i % opt.identities.size()].sla;
+    merge(r, tallies[i], sla);
+    r.client_classes.push_back(sla);
+    r.events.insert(r.events.end(), tallies[i].events.begin(), tallies[i].events.end());
+  }
+  std::sort(r.events.begin(), r.events.end(), [](const LoadEvent& a, const LoadEvent& b) { return a.t < b.t; });
   r.problems = std::move(shared.problems);
   return r;
 }

@@ -54,6 +54,18 @@ struct LoadOptions {
   std::chrono::milliseconds request_timeout{10000};
   /// Called about once a second: elapsed seconds, acknowledged writes so far.
   std::function<void(double, uint64_t)> progress;
+  /// Keep every request's outcome in LoadResult::events (aiops demo, the
+  /// update benchmark: windows, stalls).
+  bool timeline = false;
+};
+
+/// One request's outcome, for the timeline.
+struct LoadEvent {
+  enum Kind : uint8_t { ok, error, disconnect, refused };
+  double t = 0;          // seconds since the load started, at the outcome
+  uint32_t client = 0;   // load client index
+  Kind kind = ok;
+  uint32_t latency_us = 0;
 };
 
 struct ClassResult {
@@ -64,6 +76,7 @@ struct ClassResult {
 };
 
 struct LoadResult {
+  std::chrono::steady_clock::time_point started;  // LoadEvent::t counts from here
   uint64_t run = 0;
   double seconds = 0;
   uint64_t acked = 0;           // writes acknowledged
@@ -75,6 +88,8 @@ struct LoadResult {
   std::map<std::string, uint64_t> errors_by_status;
   std::map<std::string, ClassResult> classes;  // by SLA class
   std::vector<std::string> problems;           // the first few mismatches and errors, described
+  std::vector<LoadEvent> events;               // with LoadOptions::timeline, by time
+  std::vector<std::string> client_classes;     // SLA class of each load client
 };
 
 [[nodiscard]] Result<LoadResult> run_load(const LoadOptions& options);

@@ -60,6 +60,10 @@ Status need_worker(const EngineContext& c, Step step) {
 }
 
 Result<nlohmann::json> prepare(EngineContext& c) {
+  // The log is applied to the volumes now, while it still takes the writes:
+  // what is left to apply at the swap (when the new binary opens the log)
+  // is only what comes in until activate.
+  AIOPS_TRY(c.store.checkpoint_now());
   AIOPS_ASSIGN(std::string text, io::read_text(io::posix_file_system(), c.config.source_file));
   AIOPS_TRY(write_state_file(c.config, "config.toml", text));
   specbuf::PriorityList list;
