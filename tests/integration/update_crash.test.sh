@@ -95,6 +95,27 @@ update_resumes() {
 }
 steps_run() { jq -r '[.phases[].name] | join(",")' "$TEST_TMP/update.json"; }
 
+# kill_fully — kill_worker, then until the killed process is gone for good:
+# one that is not our child counts as gone for `running` (a zombie) once its
+# main thread has exited, while its other threads may still be exiting and
+# hold the log's lock, which a worker started right then finds taken. Sets
+# waited (a note for the case's line) when there was something to wait for.
+kill_fully() {
+  local pid=$WORKER_PID i
+  kill_worker
+  waited=""
+  for i in $(seq 0 400); do
+    if [[ $(ls "/proc/$pid/task" 2>/dev/null | wc -l) -le 1 ]] && flock -n "$inst/data/log/LOCK" true; then
+      [[ $i -eq 0 ]] || waited=" (waited $(( i * 25 )) ms for pid $pid to let go of the log)"
+      return 0
+    fi
+    sleep 0.025
+  done
+  fail "pid $pid, killed, or another process still holds $inst/data/log/LOCK 10 s later:" \
+    "$(grep -E '^(State|Threads)' "/proc/$pid/status" 2>/dev/null | tr '\n' ' ')" \
+    "locks on it (pid is the 5th field): $(grep ":$(stat -c %i "$inst/data/log/LOCK") " /proc/locks 2>/dev/null || true)"
+}
+
 # Load in rounds of 5 s, recorded, until load.stop exists.
 load_loop() {
   local n=0 rc
@@ -139,23 +160,24 @@ for k in prepare activate flush validate reorder; do
   steps_through "$k"
   sleep 0.3  # writes into the buffer
   old=$WORKER_PID
-  kill_worker
+  kill_fully
   start_worker "$config"
   inspect
-  jq -e --arg phase "${phase_after[$k]}" '.phase == $phase and .step_running == null' "$TEST_TMP/inspect.json" >/dev/null \
+  jq -e --arg phase "${phase_after[$k]}" --arg intake "$([[ $k == prepare ]] && echo log || echo buffer)" \
+    '.phase == $phase and .intake == $intake and .step_running == null' "$TEST_TMP/inspect.json" >/dev/null \
     || fail "old worker killed after $k: after the restart: $(jq -c . "$TEST_TMP/inspect.json")"
   update_resumes "${phase_after[$k]}" "old worker killed after $k"
-  echo "old worker killed after $k (pid $old): restarted, update resumed from ${phase_after[$k]}, ran $(steps_run)"
+  echo "old worker killed after $k (pid $old): restarted, update resumed from ${phase_after[$k]}, ran $(steps_run)$waited"
 done
 
 # ---- 3a. the new worker killed after the swap
 steps_through swap
 sleep 0.3
 new=$WORKER_PID
-kill_worker
+kill_fully
 start_worker "$config"
 update_resumes swapped "new worker killed after the swap"
-echo "new worker killed after swap (pid $new): restarted, update resumed from swapped, ran $(steps_run)"
+echo "new worker killed after swap (pid $new): restarted, update resumed from swapped, ran $(steps_run)$waited"
 
 # ---- 3b. the new worker killed before it reported ready
 wrapper="$TEST_TMP/bins/slow-worker"
@@ -179,6 +201,7 @@ wait "$update_pid" || rc=$?
 [[ $rc -eq 7 ]] || { cat "$TEST_TMP/wrap.out" "$TEST_TMP/wrap.err" >&2; fail "new worker killed before ready: update exited $rc, expected 7"; }
 expect_in "$TEST_TMP/wrap.err" "before it reported ready"
 expect_in "$TEST_TMP/wrap.err" "pid $old serves on"
+running "$old" || fail "new worker killed before ready: pid $old is gone"
 aiops status --config "$config" --json >"$TEST_TMP/status.json"
 jq -e --argjson pid "$old" '.pid == $pid and .buffer.phase == "idle" and .buffer.intake == "log"' "$TEST_TMP/status.json" \
   >/dev/null || fail "new worker killed before ready: $(jq -c '{pid, buffer}' "$TEST_TMP/status.json")"
