@@ -10,7 +10,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -22,6 +21,7 @@
 #include "aiops/load/load_generator.hpp"
 #include "aiops/load/verifier.hpp"
 #include "aiops/load/window_report.hpp"
+#include "aiops/phase/engine.hpp"
 #include "aiops/phase/update.hpp"
 #include "aiops/specbuf/segment.hpp"
 #include "aiops/worker/control_client.hpp"
@@ -48,15 +48,6 @@ std::filesystem::path default_worker() {
   return ec ? std::filesystem::path("aiops-worker") : self.parent_path() / "aiops-worker";
 }
 
-bool running(pid_t pid) {
-  if (::kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  const auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
-}
-
 // Everything the demo made, removed however it ends.
 class Scratch {
  public:
@@ -67,7 +58,7 @@ class Scratch {
   }
   ~Scratch() {
     for (pid_t pid : pids)
-      if (running(pid)) ::kill(pid, SIGKILL);
+      if (phase::process_alive(pid)) ::kill(pid, SIGKILL);
     if (child > 0) (void)::waitpid(child, nullptr, 0);
     if (!segment.empty()) (void)specbuf::Segment::remove(segment);
     std::error_code ec;
@@ -120,7 +111,7 @@ int run_demo(const DemoOptions& o) {
       status = *s;
       break;
     }
-    if (i > 100 || !running(scratch.child))
+    if (i > 100 || !phase::process_alive(scratch.child))
       throw CommandFailed(Error(Errc::unreachable, "the worker did not start; its log: " +
                                                        (scratch.dir / "worker.log").string()));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -166,7 +157,7 @@ int run_demo(const DemoOptions& o) {
       s.ok()) {
     const pid_t serving = s->value("pid", 0);
     ::kill(serving, SIGTERM);
-    for (int i = 0; i < 300 && running(serving); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 300 && phase::process_alive(serving); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
   const auto since_start = [&](Clock::time_point t) { return std::chrono::duration<double>(t - r.started).count(); };

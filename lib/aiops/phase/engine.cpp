@@ -31,15 +31,6 @@ Status mirror(const EngineContext& c) {
   return write_state_file(c.config, "phase.json", doc.dump(2) + "\n");
 }
 
-// A zombie (killed, not yet reaped by its parent) counts as dead.
-bool process_alive(pid_t pid) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
-  const auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
-}
 
 Step current(const specbuf::Segment& s) { return Step{s.header().phase.load(std::memory_order_acquire)}; }
 
@@ -154,6 +145,15 @@ Result<nlohmann::json> body(EngineContext& c, Step step) {
 }
 
 }  // namespace
+
+bool process_alive(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
 
 std::filesystem::path state_dir(const config::Config& config) { return config.worker.data_dir / "state"; }
 

@@ -29,6 +29,8 @@
 //
 // Thread-safety: run() calls are serialised by the caller.
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -61,6 +63,10 @@ struct EngineContext {
 /// The phase and step in progress as the segment header holds them, for
 /// status and inspect.
 [[nodiscard]] nlohmann::json phase_summary(const specbuf::Segment& segment);
+
+/// The process exists and is not a zombie (killed, not yet reaped by its
+/// parent — a worker that handed over, or a step runner that died).
+[[nodiscard]] bool process_alive(pid_t pid);
 
 /// <data_dir>/state
 [[nodiscard]] std::filesystem::path state_dir(const config::Config& config);

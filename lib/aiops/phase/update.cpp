@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -102,7 +103,8 @@ UpdateResult run_update(const config::Config& config, const UpdateOptions& o) {
   r.resumed_from = phase;
   // The checks the worker makes before it starts the binary, made first
   // here too, so a wrong path or checksum changes nothing at all.
-  if (next <= 5) {
+  const auto swap_at = static_cast<size_t>(std::find(sequence.begin(), sequence.end(), Step::swap) - sequence.begin());
+  if (next <= swap_at) {
     if (Status s = swap::check_binary(o.binary, o.sha256); !s.ok()) {
       r.rolled_back = true;
       return finish(Error(s.error().code(), "swap refused: " + s.error().message()));

@@ -235,14 +235,7 @@ Status Worker::end_after_handover() {
   while (control_ && control_->replies_in_flight() > 0 && Clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   stop_phase_thread();
-  if (trace_) boost::asio::post(io_, [this] { trace_->stop(); });
-  work_.reset();
-  io_.stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-  server_.reset();
-  control_.reset();
-  trace_.reset();
+  stop_io();
   buffer_.reset();  // the segment stays: the update goes on in the successor
   return {};
 }

@@ -184,17 +184,10 @@ Status Worker::shutdown() {
   }
   stop_phase_thread();  // before the store and the buffer go
   if (control_) control_->stop();
-  if (trace_) asio::post(io_, [this] { trace_->stop(); });
   if (store_) {
     if (Status s = store_->flush(); !s.ok()) result = s;
   }
-  work_.reset();
-  io_.stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-  server_.reset();
-  control_.reset();
-  trace_.reset();
+  stop_io();
   if (buffer_) {
     // The segment stays, with its entries, for the next worker, unless no
     // update is under way and it holds nothing.
@@ -208,6 +201,19 @@ Status Worker::shutdown() {
   }
   store_.reset();  // seals the log
   return result;
+}
+
+// The trace recorder's last interval is written, then the io threads end and
+// what runs on them goes.
+void Worker::stop_io() {
+  if (trace_) asio::post(io_, [this] { trace_->stop(); });
+  work_.reset();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  server_.reset();
+  control_.reset();
+  trace_.reset();
 }
 
 Worker::~Worker() {

@@ -73,6 +73,7 @@ class Worker {
   Result<nlohmann::json> hand_over(const nlohmann::json& request);
   Status roll_back_swap();
   Status end_after_handover();
+  void stop_io();
   void control(const nlohmann::json& request, ControlServer::Reply reply);
   nlohmann::json run_phase(const nlohmann::json& request);
   [[nodiscard]] nlohmann::json listeners_json() const;
