@@ -11,7 +11,7 @@ _aiops() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   # Subcommands of each command path, and the options of each leaf command.
   local -A subs=(
-    [aiops]="config log status load verify phase update buffer bench demo"
+    [aiops]="config log status load verify phase update buffer bench demo forecast"
     [aiops config]="check init"
     [aiops log]="verify dump"
     [aiops buffer]="inspect remove"
@@ -35,6 +35,8 @@ _aiops() {
                        --group-commit-delay --keep-segments --json --help"
     [aiops bench buffer]="--entries --entry-size --rounds --json --help"
     [aiops demo]="--seconds --clients --rate --mode --worker --json --help"
+    [aiops forecast]="--trace --format --interval --window --horizon --season --config --out --plot --backtest --jobs
+                      --json --help"
   )
   # The steps of `aiops phase`, in the order they are run; the options only
   # `swap` takes.
@@ -52,12 +54,13 @@ _aiops() {
   done
 
   case $prev in
-    --dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    --config|--record|--binary|--worker) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --dir|--plot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    --format) mapfile -t COMPREPLY < <(compgen -W "auto native msr series worker" -- "$cur"); return ;;
+    --config|--record|--binary|--worker|--trace|--out) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --mode) mapfile -t COMPREPLY < <(compgen -W "migrate listeners release" -- "$cur"); return ;;
     --threads|--duration|--write-size|--segment-size|--group-commit-bytes|--group-commit-delay|--keep-segments| \
       --clients|--read-ratio|--fua-ratio|--rate|--volume|--seed|--client|--entries|--entry-size|--rounds| \
-      --sha256|--timeout|--seconds)
+      --sha256|--timeout|--seconds|--interval|--window|--horizon|--season|--backtest|--jobs)
       return ;;
   esac
 

@@ -56,6 +56,7 @@ complete -c aiops -n '__aiops_path_is' -a update -d 'Replace the running worker 
 complete -c aiops -n '__aiops_path_is' -a buffer -d 'Look at the speculative write buffer'
 complete -c aiops -n '__aiops_path_is' -a bench -d 'Measure parts of aiops on this machine'
 complete -c aiops -n '__aiops_path_is' -a demo -d 'A live update under load, with a report'
+complete -c aiops -n '__aiops_path_is' -a forecast -d 'Forecast client load from a trace and score priorities'
 
 # config
 complete -c aiops -n '__aiops_path_is config' -a check -d 'Validate a configuration file'
@@ -143,3 +144,17 @@ complete -c aiops -n '__aiops_path_is demo' -l rate -x -d 'Requests per second o
 complete -c aiops -n '__aiops_path_is demo' -l mode -x -a 'migrate listeners release' -d 'The update mode'
 complete -c aiops -n '__aiops_path_is demo' -l worker -r -F -d 'The worker binary to start and update to'
 complete -c aiops -n '__aiops_path_is demo' -l json -d 'Print the report as JSON'
+
+# forecast
+complete -c aiops -n '__aiops_path_is forecast' -l trace -r -F -d 'Trace file or the worker trace/ directory'
+complete -c aiops -n '__aiops_path_is forecast' -l format -x -a 'auto native msr series worker' -d 'Trace format'
+complete -c aiops -n '__aiops_path_is forecast' -l interval -x -d 'Length of one step, e.g. 1m'
+complete -c aiops -n '__aiops_path_is forecast' -l window -x -d 'Update window START/DURATION'
+complete -c aiops -n '__aiops_path_is forecast' -l horizon -x -d 'Window right after the trace, e.g. 15m'
+complete -c aiops -n '__aiops_path_is forecast' -l season -x -d 'One cycle of N intervals'
+complete -c aiops -n '__aiops_path_is forecast' -l config -r -F -d 'Configuration file'
+complete -c aiops -n '__aiops_path_is forecast' -l out -r -F -d 'Write the priority list here'
+complete -c aiops -n '__aiops_path_is forecast' -l plot -x -a '(__fish_complete_directories)' -d 'Write one SVG per client here'
+complete -c aiops -n '__aiops_path_is forecast' -l backtest -x -d 'Hold out the last N intervals'
+complete -c aiops -n '__aiops_path_is forecast' -l jobs -x -d 'Threads fitting models'
+complete -c aiops -n '__aiops_path_is forecast' -l json -d 'Print the result as JSON'

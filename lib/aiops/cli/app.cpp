@@ -49,6 +49,7 @@ int run(int argc, char** argv) {
   add_buffer_commands(app, action);
   add_update_commands(app, action);
   add_demo_commands(app, action);
+  add_forecast_commands(app, action);
   add_bench_commands(app, action);
 
   try {

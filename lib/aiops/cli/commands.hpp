@@ -19,5 +19,6 @@ void add_phase_commands(CLI::App& app, Action& action);   // phase_command.cpp
 void add_buffer_commands(CLI::App& app, Action& action);  // phase_command.cpp
 void add_update_commands(CLI::App& app, Action& action);  // update_command.cpp
 void add_demo_commands(CLI::App& app, Action& action);    // demo_command.cpp
+void add_forecast_commands(CLI::App& app, Action& action);  // forecast_command.cpp
 
 }  // namespace aiops::cli

@@ -17,7 +17,9 @@
 
 #include "aiops/config/config_loader.hpp"
 #include "aiops/config/config_reader.hpp"
+#include "aiops/config/config_sections.hpp"
 #include "aiops/config/toml_text.hpp"
+#include "aiops/core/units.hpp"
 #include "aiops/io/file_system.hpp"
 #include "aiops/io/replace_file.hpp"
 
@@ -33,7 +35,11 @@ using config::detail::SourceFile;
 using TimePoint = std::chrono::system_clock::time_point;
 
 constexpr std::array kRootKeys{"generated"sv, "source"sv, "client"sv};
-constexpr std::array kClientKeys{"name"sv, "score"sv, "rank"sv};
+constexpr std::array kClientKeys{"name"sv,  "score"sv,  "rank"sv,  "predicted_ops"sv, "predicted_bytes"sv,
+                                 "interval"sv, "window"sv, "model"sv, "app_type"sv};
+constexpr config::detail::Bounds<double> kNonNegative{0.0, std::numeric_limits<double>::max()};
+constexpr config::detail::Bounds<std::chrono::nanoseconds> kPositiveDuration{std::chrono::nanoseconds{1},
+                                                                             std::chrono::nanoseconds::max()};
 
 // A [[client]] as read, with its settings kept so that the checks that
 // compare clients with one another can point at the offending value.
@@ -105,12 +111,52 @@ Named read_client(const Section& table, std::size_t count, const config::Config&
   if (client == nullptr) name.fail("no client " + toml_string(name.string()) + " in " + config_name(config));
   Setting score = table.require("score");
   Setting rank = table.require("rank");
-  double score_value = score.number({0.0, std::numeric_limits<double>::max()});
+  double score_value = score.number(kNonNegative);
   std::int64_t rank_value = rank.integer({1, std::numeric_limits<std::int64_t>::max()});
   if (static_cast<std::uint64_t>(rank_value) > count)
     rank.fail("rank " + std::to_string(rank_value) + " is beyond " + std::to_string(count) + ": the " +
               std::to_string(count) + " [[client]] tables of the file take the ranks 1 to " + std::to_string(count));
-  return Named{{client->name, client->id, score_value, static_cast<uint32_t>(rank_value)}, name, score, rank};
+  Named out{{client->name, client->id, score_value, static_cast<uint32_t>(rank_value)}, name, score, rank};
+  ClientPriority& entry = out.entry;
+  if (auto v = table.find("predicted_ops")) entry.predicted_ops = v->number(kNonNegative);
+  if (auto v = table.find("predicted_bytes")) entry.predicted_bytes = v->number(kNonNegative);
+  if (auto v = table.find("interval")) entry.interval = v->duration(kPositiveDuration);
+  if (auto v = table.find("window")) entry.window = v->duration(kPositiveDuration);
+  if (auto v = table.find("model")) {
+    entry.model = v->string();
+    // Empty would read back as "no model": leaving the key out says that.
+    if (entry.model.empty()) v->fail("must not be empty; leave the key out when no model is known");
+  }
+  if (auto v = table.find("app_type")) entry.app_type = std::string(v->one_of(config::detail::kAppTypes));
+  return out;
+}
+
+// Why `c` cannot be written to the file, or nothing: the loader's rules for
+// the optional keys, checked before anything is written.
+std::optional<std::string> optional_keys_problem(const ClientPriority& c) {
+  auto bad_number = [](const std::optional<double>& v) { return v && !(std::isfinite(*v) && *v >= 0); };
+  auto bad_duration = [](const std::optional<std::chrono::nanoseconds>& v) { return v && v->count() <= 0; };
+  if (bad_number(c.predicted_ops)) return "predicted_ops " + std::to_string(*c.predicted_ops) + " is not a number >= 0";
+  if (bad_number(c.predicted_bytes))
+    return "predicted_bytes " + std::to_string(*c.predicted_bytes) + " is not a number >= 0";
+  if (bad_duration(c.interval)) return "interval " + format_duration(*c.interval) + " is not more than 0";
+  if (bad_duration(c.window)) return "window " + format_duration(*c.window) + " is not more than 0";
+  const auto& types = config::detail::kAppTypes;
+  if (!c.app_type.empty() && std::find(types.begin(), types.end(), c.app_type) == types.end())
+    return "app_type " + toml_string(c.app_type) + " is not an application type";
+  return std::nullopt;
+}
+
+// The optional keys of `c` that are set, as lines of its [[client]] table.
+std::string optional_keys_text(const ClientPriority& c) {
+  std::string text;
+  if (c.predicted_ops) text += "predicted_ops = " + toml_float(*c.predicted_ops) + "\n";
+  if (c.predicted_bytes) text += "predicted_bytes = " + toml_float(*c.predicted_bytes) + "\n";
+  if (c.interval) text += "interval = " + toml_string(format_duration(*c.interval)) + "\n";
+  if (c.window) text += "window = " + toml_string(format_duration(*c.window)) + "\n";
+  if (!c.model.empty()) text += "model = " + toml_string(c.model) + "\n";
+  if (!c.app_type.empty()) text += "app_type = " + toml_string(c.app_type) + "\n";
+  return text;
 }
 
 // The checked list; throws ConfigError.
@@ -205,8 +251,11 @@ Status save_priority_list(const std::filesystem::path& file, const PriorityList&
       return Error(Errc::invalid_argument, file.string() + ": not saved: client " + toml_string(c.name) + " at rank " +
                                                std::to_string(c.rank) + " with score " + std::to_string(c.score) +
                                                " breaks the order of the list (ranks 1..N, scores >= 0 and not rising)");
+    if (auto problem = optional_keys_problem(c))
+      return Error(Errc::invalid_argument,
+                   file.string() + ": not saved: client " + toml_string(c.name) + ": " + *problem);
     text += "\n[[client]]\nname = " + toml_string(c.name) + "\nscore = " + toml_float(c.score) +
-            "\nrank = " + std::to_string(c.rank) + "\n";
+            "\nrank = " + std::to_string(c.rank) + "\n" + optional_keys_text(c);
   }
   return io::replace_file(io::posix_file_system(), file, text);
 }

@@ -89,6 +89,10 @@ void Worker::start_serving() {
   trace_ = std::make_unique<TraceRecorder>(io_, config_.worker.data_dir / "trace", config_.worker.trace_interval,
                                            counters_, clients_.clients());
   trace_->start();
+  // Before the io threads run, so that the list of the file is in force
+  // when the worker reports ready.
+  priorities_ = std::make_unique<PriorityReloader>(io_, config_, *buffer_);
+  priorities_->start();
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (!ec) signal_end(sig == SIGTERM ? "SIGTERM" : "SIGINT");
   });
@@ -153,7 +157,14 @@ nlohmann::json Worker::run_phase(const nlohmann::json& request) {
   if (!store_)
     return {{"ok", false}, {"error", "this worker has no log (a swap's rollback failed); restart it"}, {"code", "io_error"}};
   phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners_json(), {}};
-  context.swap = [this, &request] { return hand_over(request); };
+  context.swap = [this, &request] {
+    // Nothing may be published into the buffer once another process owns
+    // it; the successor runs its own reloader. A rollback keeps the buffer.
+    if (priorities_) priorities_->stop();
+    auto result = hand_over(request);
+    if (!handed_over_ && priorities_) priorities_->start();
+    return result;
+  };
   auto result = phase::run_step(context, *step);
   if (!result.ok())
     return {{"ok", false}, {"error", result.error().message()}, {"code", errc_name(result.error().code())}};
@@ -169,6 +180,7 @@ Status Worker::shutdown() {
   shut_down_ = true;
   if (handed_over_) return end_after_handover();
   (void)sd_notify("STOPPING=1");
+  if (priorities_) priorities_->stop();
   Status result;
   if (buffer_) buffer_->abandon_waiters(net::Status::shutting_down);
   if (server_) {
@@ -206,6 +218,7 @@ Status Worker::shutdown() {
 // The trace recorder's last interval is written, then the io threads end and
 // what runs on them goes.
 void Worker::stop_io() {
+  if (priorities_) priorities_->stop();
   if (trace_) asio::post(io_, [this] { trace_->stop(); });
   work_.reset();
   io_.stop();
@@ -214,6 +227,7 @@ void Worker::stop_io() {
   server_.reset();
   control_.reset();
   trace_.reset();
+  priorities_.reset();
 }
 
 Worker::~Worker() {
@@ -256,19 +270,21 @@ nlohmann::json Worker::status() const {
   if (s.last_checkpoint_error) log["checkpoint_error"] = s.last_checkpoint_error->message();
   nlohmann::json volumes = nlohmann::json::array();
   for (const auto& v : config_.volumes) volumes.push_back({{"name", v.name}, {"id", v.id}, {"size_bytes", v.size_bytes}});
-  return {{"ok", true},
-          {"name", config_.worker.name},
-          {"version", AIOPS_VERSION},
-          {"pid", ::getpid()},
-          {"uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
-          {"config", config_.source_file.string()},
-          {"control_socket", config_.worker.control_socket.string()},
-          {"listeners", listeners_json()},
-          {"connections", server_->connection_count()},
-          {"clients", clients},
-          {"volumes", volumes},
-          {"log", log},
-          {"buffer", specbuf::inspect(buffer_->segment(), config_)}};
+  nlohmann::json out = {{"ok", true},
+                        {"name", config_.worker.name},
+                        {"version", AIOPS_VERSION},
+                        {"pid", ::getpid()},
+                        {"uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
+                        {"config", config_.source_file.string()},
+                        {"control_socket", config_.worker.control_socket.string()},
+                        {"listeners", listeners_json()},
+                        {"connections", server_->connection_count()},
+                        {"clients", clients},
+                        {"volumes", volumes},
+                        {"log", log},
+                        {"buffer", specbuf::inspect(buffer_->segment(), config_)}};
+  if (priorities_) out["priorities"] = priorities_->status();
+  return out;
 }
 
 }  // namespace aiops::worker

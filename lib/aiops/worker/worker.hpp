@@ -14,7 +14,10 @@
 // it the listeners and connections and, once it reports ready, forgets
 // them and ends: wait_for_signal() returns "handover" and shutdown() then
 // closes nothing a client could notice. take_over() is the new binary's
-// start: it receives all that instead of binding and opening alone.
+// start: it receives all that instead of binding and opening alone. The
+// priority list reloader (priority_reloader.hpp) stops before the swap
+// hands the buffer over and starts again if the swap is rolled back; the
+// new worker runs its own.
 //
 // Thread-safety: start/wait/shutdown from one thread; status() from any.
 
@@ -40,6 +43,7 @@
 #include "aiops/worker/client_counters.hpp"
 #include "aiops/worker/client_directory.hpp"
 #include "aiops/worker/control_server.hpp"
+#include "aiops/worker/priority_reloader.hpp"
 #include "aiops/worker/server.hpp"
 #include "aiops/worker/trace_recorder.hpp"
 
@@ -100,6 +104,7 @@ class Worker {
   std::unique_ptr<Server> server_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<TraceRecorder> trace_;
+  std::unique_ptr<PriorityReloader> priorities_;
   boost::asio::signal_set signals_;
   std::promise<std::string> signalled_;
   std::once_flag signalled_once_;

@@ -1,11 +1,13 @@
 // The priority list file: what it accepts, how it completes the list with
 // the clients it does not name, where it points when it refuses a file, and
-// that what save writes loads back unchanged.
+// that what save writes loads back unchanged, the optional keys of the
+// forecast (predicted load, interval, window, model, app_type) included.
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,9 @@ const std::string kHead = "source = \"forecast\"\n";
 std::string table(const std::string& name, const std::string& score, const std::string& rank) {
   return "[[client]]\nname = \"" + name + "\"\nscore = " + score + "\nrank = " + rank + "\n";
 }
+
+// table() with one more line, `extra`, on line 6 (after kHead).
+std::string table_with(const std::string& extra) { return table("db1", "1", "1") + extra + "\n"; }
 
 std::vector<std::string> names(const PriorityList& list) {
   std::vector<std::string> out;
@@ -83,6 +88,44 @@ TEST_CASE("priority list: clients the file does not name follow, with score 0, i
   CHECK(list->clients[2].score == 0.0);
   CHECK(list->clients[3].score == 0.0);
   CHECK(list->find(12)->rank == 4);
+  // A file without the optional keys (as written before they existed)
+  // leaves them absent.
+  for (const ClientPriority& c : list->clients) {
+    CHECK_FALSE(c.predicted_ops.has_value());
+    CHECK_FALSE(c.predicted_bytes.has_value());
+    CHECK_FALSE(c.interval.has_value());
+    CHECK_FALSE(c.window.has_value());
+    CHECK(c.model.empty());
+    CHECK(c.app_type.empty());
+  }
+}
+
+TEST_CASE("priority list: the optional keys of a forecast are read") {
+  auto list = aiops::specbuf::parse_priority_list(
+      kHead + table("web", "9", "1") +
+          "predicted_ops = 1200\npredicted_bytes = 4.5e6\ninterval = \"1m\"\nwindow = \"1h30m\"\n"
+          "model = \"ARIMA(1,0,1)(0,1,1)[24]\"\napp_type = \"analytics\"\n" +
+          table("db1", "2", "2") + "predicted_ops = 0.0\napp_type = \"database\"\n",
+      "priorities.toml", make_config());
+  REQUIRE_MESSAGE(list.ok(), list.error().message());
+  REQUIRE(list->clients.size() == 4);
+  const ClientPriority& web = list->clients[0];
+  CHECK(web.name == "web");
+  CHECK(web.predicted_ops == 1200.0);  // an integer is a number too
+  CHECK(web.predicted_bytes == 4.5e6);
+  CHECK(web.interval == 1min);
+  CHECK(web.window == 90min);
+  CHECK(web.model == "ARIMA(1,0,1)(0,1,1)[24]");
+  CHECK(web.app_type == "analytics");
+  const ClientPriority& db1 = list->clients[1];
+  CHECK(db1.predicted_ops == 0.0);
+  CHECK_FALSE(db1.predicted_bytes.has_value());
+  CHECK_FALSE(db1.window.has_value());
+  CHECK(db1.model.empty());
+  CHECK(db1.app_type == "database");
+  // The clients the file leaves out get none of them.
+  CHECK_FALSE(list->clients[2].predicted_ops.has_value());
+  CHECK(list->clients[2].app_type.empty());
 }
 
 TEST_CASE("priority list: a file without [[client]] keeps source and generated (offset applied) and ranks by SLA") {
@@ -107,6 +150,17 @@ TEST_CASE("priority list: save then load gives the same list") {
   // may be ranked either way and must stay as it is.
   const double third = 1.0 / 3.0;
   list.clients = {{"web", 12, 12.5, 1}, {"db1", 10, third, 2}, {"batch", 7, third, 3}, {"cache", 5, 0.0, 4}};
+  // Every optional key on one client, some on another, none on the rest:
+  // what is absent must stay absent. The model needs escaping.
+  ClientPriority& web = list.clients[0];
+  web.predicted_ops = 1.0 / 7.0;
+  web.predicted_bytes = 123456789.25;
+  web.interval = 90s;
+  web.window = 15min + 250ms;
+  web.model = "mean (\"constant\" series)\\";
+  web.app_type = "vdi";
+  list.clients[1].predicted_ops = 0.0;
+  list.clients[1].app_type = "general";
   auto file = dir / "priorities.toml";
   REQUIRE(aiops::specbuf::save_priority_list(file, list).ok());
   auto loaded = aiops::specbuf::load_priority_list(file, config);
@@ -129,6 +183,32 @@ TEST_CASE("priority list: save refuses a list the file format cannot hold, and w
       {{"db1", 10, 2.0, 1}, {"web", 12, 1.0, 3}},  // rank 2 missing
       {{"db1", 10, -1.0, 1}},
   };
+  // The same list with one optional value the loader would refuse.
+  auto with = [](auto change) {
+    std::vector<ClientPriority> clients = {{"db1", 10, 2.0, 1}};
+    change(clients[0]);
+    return clients;
+  };
+  const std::vector<std::vector<ClientPriority>> bad_optional = {
+      with([](ClientPriority& c) { c.predicted_ops = -1.0; }),
+      with([](ClientPriority& c) { c.predicted_bytes = std::numeric_limits<double>::infinity(); }),
+      with([](ClientPriority& c) { c.predicted_ops = std::numeric_limits<double>::quiet_NaN(); }),
+      with([](ClientPriority& c) { c.interval = 0s; }),
+      with([](ClientPriority& c) { c.window = -1s; }),
+      with([](ClientPriority& c) { c.app_type = "webserver"; }),
+  };
+  const std::vector<std::string> bad_optional_says = {"predicted_ops", "predicted_bytes", "predicted_ops",
+                                                      "interval",      "window",          "app_type \"webserver\""};
+  for (std::size_t i = 0; i < bad_optional.size(); ++i) {
+    PriorityList bad;
+    bad.source = "forecast";
+    bad.clients = bad_optional[i];
+    aiops::Status saved = aiops::specbuf::save_priority_list(file, bad);
+    REQUIRE_FALSE(saved.ok());
+    CHECK(saved.error().code() == Errc::invalid_argument);
+    CHECK(saved.error().message().find(bad_optional_says[i]) != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(file));
+  }
   for (const auto& clients : bad_lists) {
     PriorityList bad;
     bad.source = "forecast";
@@ -183,6 +263,31 @@ TEST_CASE("priority list: each invalid file is invalid_input at the right line")
       {"generated as a string", "generated = \"today\"\n", 1, "generated: expected an offset date-time"},
       {"client as a plain table", "[client]\nname = \"db1\"\n", 1, "expected an array of tables"},
       {"syntax error", kHead + "[[client]]\nname = \"db1\n", 3, "(syntax)"},
+      {"negative predicted_ops", kHead + table_with("predicted_ops = -1"), 6,
+       "client[0].predicted_ops: -1.0 is below the minimum of 0.0"},
+      {"NaN predicted_ops", kHead + table_with("predicted_ops = nan"), 6,
+       "client[0].predicted_ops: expected a finite number"},
+      {"predicted_ops as a string", kHead + table_with("predicted_ops = \"many\""), 6,
+       "client[0].predicted_ops: expected a number, found a string"},
+      {"negative predicted_bytes", kHead + table_with("predicted_bytes = -0.5"), 6,
+       "client[0].predicted_bytes: -0.5 is below the minimum of 0.0"},
+      {"infinite predicted_bytes", kHead + table_with("predicted_bytes = inf"), 6,
+       "client[0].predicted_bytes: expected a finite number"},
+      {"interval without unit", kHead + table_with("interval = \"60\""), 6,
+       "client[0].interval: invalid duration \"60\": a duration needs a unit"},
+      {"interval as a number", kHead + table_with("interval = 60"), 6,
+       "client[0].interval: expected a duration as a string with a unit"},
+      {"interval of zero", kHead + table_with("interval = \"0s\""), 6,
+       "client[0].interval: must be greater than 0s"},
+      {"window with an unknown unit", kHead + table_with("window = \"15min\""), 6,
+       "client[0].window: invalid duration \"15min\": unknown unit \"min\""},
+      {"window of zero", kHead + table_with("window = \"0m\""), 6, "client[0].window: must be greater than 0s"},
+      {"empty model", kHead + table_with("model = \"\""), 6, "client[0].model: must not be empty"},
+      {"model not a string", kHead + table_with("model = 3"), 6, "client[0].model: expected a string, found an integer"},
+      {"unknown app_type", kHead + table_with("app_type = \"webserver\""), 6,
+       "client[0].app_type: \"webserver\" is not one of the allowed values \"database\""},
+      {"typo in an optional key", kHead + table_with("predicted_op = 1"), 6,
+       "client[0].predicted_op: unknown key (did you mean \"predicted_ops\"?)"},
   };
   aiops::config::Config config = make_config();
   for (const Bad& bad : cases) {
