@@ -233,7 +233,7 @@ int run_forecast(const ForecastOptions& opt) {
         in.history.resize(in.history.size() - opt.backtest);
         f = &r.backtest.forecast;
         in.actual = r.backtest.actual;
-        in.model = f->model + " (backtest: last " + std::to_string(opt.backtest) + " intervals held out)";
+        in.model = f->model + " (backtest, " + std::to_string(opt.backtest) + " held out)";
       } else {
         in.model = f->model;
       }

@@ -39,6 +39,18 @@ void print_human(const nlohmann::json& s) {
             << " checkpoints, " << log.value("segments", 0) << " segments\n";
   if (log.contains("error")) std::cout << "log error: " << log["error"].get<std::string>() << "\n";
   std::cout << "connections: " << s.value("connections", 0) << "\n";
+  if (s.contains("priorities")) {
+    // The priority list in force (forecast.priority_file, reloaded).
+    const auto& p = s["priorities"];
+    std::cout << "priorities: " << p.value("source", "?");
+    if (p.contains("loaded_from") && p["loaded_from"].is_string())
+      std::cout << " from " << p["loaded_from"].get<std::string>();
+    if (p.contains("generated") && p["generated"].is_string())
+      std::cout << ", generated " << p["generated"].get<std::string>();
+    std::cout << ", " << (p.contains("clients") ? p["clients"].size() : 0) << " clients";
+    if (p.contains("error")) std::cout << "; the file is refused: " << p["error"].get<std::string>();
+    std::cout << "\n";
+  }
   std::printf("%-16s %-8s %5s %10s %10s %8s %12s %12s %8s\n", "client", "sla", "conn", "writes", "reads", "flushes",
               "written", "read", "refused");
   for (const auto& c : s["clients"]) {

@@ -692,14 +692,14 @@ Result<ArimaFit> fit_arima(const arma::vec& y, const ArimaSpec& spec, const arma
   return fit;
 }
 
-Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const arma::mat& future_xreg) {
+Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const arma::mat& future_xreg,
+                                     std::size_t window_start) {
   if (fit.n_xreg_user > 0 && (future_xreg.n_cols != fit.n_xreg_user || future_xreg.n_rows != h))
     return Error{Errc::invalid_argument, "forecasting needs " + std::to_string(h) + " rows of " +
                                              std::to_string(fit.n_xreg_user) + " future regressors"};
   ArimaForecast out;
   out.mean.zeros(h);
   out.se.zeros(h);
-  out.sum_se.zeros(h);
   if (h == 0) return out;
   const arma::uword r = fit.state.n_elem;
   const arma::uword p = fit.ar_poly.n_elem;
@@ -746,14 +746,23 @@ Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const a
       for (arma::uword i = 1; i <= std::min<arma::uword>(j, full_ar.n_elem); ++i) v += full_ar(i - 1) * psi(j - i);
       psi(j) = v;
     }
-    double var = 0, cum = 0, sum_var = 0;
+    double var = 0;
+    arma::vec cum(h);  // cum(m) = psi_0 + ... + psi_m
     for (std::size_t j = 0; j < h; ++j) {
       var += psi(j) * psi(j);
       out.se(j) = std::sqrt(s2 * var);
-      cum += psi(j);
-      sum_var += cum * cum;
-      out.sum_se(j) = std::sqrt(s2 * sum_var);
+      cum(j) = psi(j) + (j > 0 ? cum(j - 1) : 0.0);
     }
+    // The window's total error: innovation i (1-based) enters the steps
+    // max(s, i-1)..h-1 of the window with psi weights starting at
+    // psi_{max(s,i-1)+1-i}, so its coefficient is a difference of cum.
+    const std::size_t s = std::min(window_start, h);
+    double window_var = 0;
+    for (std::size_t i = 1; i <= h; ++i) {
+      const double c = cum(h - i) - (i <= s ? cum(s - i) : 0.0);
+      window_var += c * c;
+    }
+    out.window_se = s < h ? std::sqrt(s2 * window_var) : 0.0;
     return out;
   }
   // State x = (ARMA state [r], u_t .. u_{t-L+1} [L], running sum [1]).
@@ -774,6 +783,11 @@ Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const a
   G(r) = 1.0;
   for (arma::uword i = 0; i < nd; ++i) F(r, r + i) = fit.delta(i);
   for (arma::uword i = 1; i < L; ++i) F(r + i, r + i - 1) = 1.0;
+  // Before the window the running sum stays 0; from its first step on it
+  // adds u'.
+  arma::mat F_before = F;
+  F_before(r + L, r + L) = 1.0;
+  const arma::mat GG_before = G * G.t();
   F.row(r + L) = F.row(r);
   F(r + L, r + L) = 1.0;
   G(r + L) = 1.0;
@@ -781,10 +795,14 @@ Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const a
   P.submat(0, 0, r - 1, r - 1) = fit.state_cov;
   const arma::mat GG = G * G.t();
   for (std::size_t j = 0; j < h; ++j) {
-    P = F * P * F.t() + GG;
+    if (j < window_start) {
+      P = F_before * P * F_before.t() + GG_before;
+    } else {
+      P = F * P * F.t() + GG;
+    }
     out.se(j) = std::sqrt(std::max(0.0, s2 * P(r, r)));
-    out.sum_se(j) = std::sqrt(std::max(0.0, s2 * P(r + L, r + L)));
   }
+  out.window_se = std::sqrt(std::max(0.0, s2 * P(r + L, r + L)));
   return out;
 }
 

@@ -112,14 +112,17 @@ struct ArimaFit {
 struct ArimaForecast {
   arma::vec mean;  // h values
   arma::vec se;    // standard error of each
-  // Standard error of the sum of the first k forecasts, k = 1..h: the
-  // forecast errors are correlated, so this is not sqrt(sum se^2).
-  arma::vec sum_se;
+  // Standard error of the total of the forecasts of steps
+  // [window_start, h): the forecast errors are correlated, so this is not
+  // the root of the summed variances.
+  double window_se = 0;
 };
 
 /// Forecasts h steps ahead. `future_xreg` holds the caller's regressors for
-/// t = n+1..n+h (h rows; empty when the fit has none).
-[[nodiscard]] Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const arma::mat& future_xreg = {});
+/// t = n+1..n+h (h rows; empty when the fit has none); `window_start` is the
+/// first step (0-based) of the window whose total window_se describes.
+[[nodiscard]] Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const arma::mat& future_xreg = {},
+                                                   std::size_t window_start = 0);
 
 /// Smallest modulus of the roots of 1 - c_1 z - ... - c_k z^k (sign = -1)
 /// or 1 + c_1 z + ... (sign = +1), ignoring trailing near-zero terms;

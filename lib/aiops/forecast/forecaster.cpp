@@ -22,10 +22,9 @@ std::string format_number(double v) {
   return buf;
 }
 
-// Fills the path and the window totals from means and standard errors
-// (per step, and of the running sums).
-void fill(SeriesForecast& out, const arma::vec& mean, const arma::vec& se, const arma::vec& sum_se,
-          const ForecastPlan& plan) {
+// Fills the path and the window totals from means, per-step standard
+// errors and the standard error of the window's total.
+void fill(SeriesForecast& out, const arma::vec& mean, const arma::vec& se, double window_se, const ForecastPlan& plan) {
   const std::size_t h = plan.horizon;
   out.mean.resize(h);
   out.lo80.resize(h);
@@ -39,30 +38,22 @@ void fill(SeriesForecast& out, const arma::vec& mean, const arma::vec& se, const
     out.lo95[i] = std::max(0.0, mean(i) - z95 * se(i));
     out.hi95[i] = std::max(0.0, mean(i) + z95 * se(i));
   }
-  // Total over steps [window_start, horizon): the sum of the means, and the
-  // standard error of the sum of those steps' errors. The running-sum
-  // errors up to the window's end include the steps before it; the errors
-  // of the window alone are their difference, whose variance is bounded by
-  // the difference of variances when errors are positively correlated, so
-  // the whole-horizon value is used as a conservative bound when the window
-  // does not start at once.
   double total = 0;
   for (std::size_t i = plan.window_start; i < h; ++i) total += mean(i);
-  const double s = h > 0 ? sum_se(h - 1) : 0.0;
   out.total.mean = std::max(0.0, total);
-  out.total.upper80 = std::max(0.0, total + z80 * s);
-  out.total.upper95 = std::max(0.0, total + z95 * s);
+  out.total.upper80 = std::max(0.0, total + z80 * window_se);
+  out.total.upper95 = std::max(0.0, total + z95 * window_se);
 }
 
+// Independent errors of spread sd around a level.
 void simple(SeriesForecast& out, double level, double sd, const ForecastPlan& plan, std::string model,
             std::string reason) {
   const std::size_t h = plan.horizon;
-  arma::vec mean(h, arma::fill::value(level)), se(h, arma::fill::value(sd)), sum_se(h);
-  for (std::size_t i = 0; i < h; ++i) sum_se(i) = sd * std::sqrt(static_cast<double>(i + 1));
+  const arma::vec mean(h, arma::fill::value(level)), se(h, arma::fill::value(sd));
   out.model = std::move(model);
   out.fallback = true;
   out.reason = std::move(reason);
-  fill(out, mean, se, sum_se, plan);
+  fill(out, mean, se, sd * std::sqrt(static_cast<double>(h - std::min(plan.window_start, h))), plan);
 }
 
 // Seasonal naive: the last cycle repeated; errors as a random walk over
@@ -72,23 +63,25 @@ void seasonal_naive(SeriesForecast& out, const arma::vec& y, std::size_t m, cons
   const std::size_t n = y.n_elem;
   if (m < 1 || n <= m) m = 1;
   const std::size_t h = plan.horizon;
-  arma::vec mean(h), se(h), sum_se(h);
+  arma::vec mean(h), se(h);
   double ss = 0;
   for (std::size_t t = m; t < n; ++t) ss += (y(t) - y(t - m)) * (y(t) - y(t - m));
   const double sd = n > m ? std::sqrt(ss / static_cast<double>(n - m)) : 0.0;
-  double cum_var = 0;
+  // Errors of the window's steps treated as independent (they are not for
+  // steps a whole cycle apart, so this understates wide windows' spread a
+  // little; the model is a fallback).
+  double window_var = 0;
   for (std::size_t i = 0; i < h; ++i) {
     mean(i) = y(n - m + (i % m));
     const double cycles = static_cast<double>(i / m + 1);
     se(i) = sd * std::sqrt(cycles);
-    cum_var += cycles;  // conservative: errors of one cycle treated as independent
-    sum_se(i) = sd * std::sqrt(cum_var);
+    if (i >= plan.window_start) window_var += se(i) * se(i);
   }
   out.model = m > 1 ? "seasonal naive [" + std::to_string(m) + "]" : "naive";
   out.fallback = true;
   out.reason = std::move(reason);
   out.period = m;
-  fill(out, mean, se, sum_se, plan);
+  fill(out, mean, se, std::sqrt(window_var), plan);
 }
 
 std::vector<std::size_t> usable_seasons(std::size_t n, const ForecastPlan& plan) {
@@ -217,14 +210,14 @@ SeriesForecast forecast_series(std::span<const double> history, const ForecastPl
     seasonal_naive(out, y, seasons.empty() ? 1 : seasons.front(), plan, "no ARIMA model: " + fit.error().message());
     return out;
   }
-  auto fc = forecast_arima(fit->fit, plan.horizon);
+  auto fc = forecast_arima(fit->fit, plan.horizon, {}, plan.window_start);
   if (!fc.ok()) {
     seasonal_naive(out, y, seasons.empty() ? 1 : seasons.front(), plan, "forecast failed: " + fc.error().message());
     return out;
   }
   out.model = model_name(fit->fit);
   if (!fourier_label.empty()) out.model += " + Fourier(" + fourier_label + ")";
-  fill(out, fc->mean + reg_future, fc->se, fc->sum_se, plan);
+  fill(out, fc->mean + reg_future, fc->se, fc->window_se, plan);
   return out;
 }
 

@@ -155,3 +155,30 @@ TEST_CASE("fit_arima refuses what it cannot fit, with a reason") {
   REQUIRE_FALSE(nan_fit.ok());
   CHECK(nan_fit.error().message().find("missing") != std::string::npos);
 }
+
+TEST_CASE("the window total's standard error accounts for correlated forecast errors") {
+  const ref::FixedFit& r = fixed("log_AirPassengers");
+  const Fitted f = fit_fixed(r);
+  const std::size_t h = 24;
+  auto whole = forecast_arima(f.fit, h, {}, 0);
+  REQUIRE(whole.ok());
+  // A window of the last step alone is that step's forecast.
+  auto last = forecast_arima(f.fit, h, {}, h - 1);
+  REQUIRE(last.ok());
+  CHECK(std::fabs(last->window_se - whole->se(h - 1)) < 1e-12);
+  // The errors of an integrated model are positively correlated: the total
+  // spreads more than independent errors of the same sizes would.
+  CHECK(whole->window_se > std::sqrt(arma::accu(arma::square(whole->se))));
+  // A later window starts further from the data but is shorter.
+  auto second_half = forecast_arima(f.fit, h, {}, h / 2);
+  REQUIRE(second_half.ok());
+  CHECK(second_half->window_se < whole->window_se);
+  // White noise around a mean: independent errors, sqrt(steps) times one.
+  ArimaSpec spec;
+  spec.constant = true;
+  auto noise = fit_arima(series(ref::lh), spec);
+  REQUIRE(noise.ok());
+  auto fc = forecast_arima(noise.value(), 9, {}, 4);
+  REQUIRE(fc.ok());
+  CHECK(std::fabs(fc->window_se - std::sqrt(5.0) * fc->se(0)) < 1e-9);
+}
