@@ -129,4 +129,8 @@ expect_in "$TEST_TMP/err" "shorter than the series trace's own step of 1h"
 expect_exit 2 aiops forecast --trace clients.csv --format csv
 expect_exit 0 aiops forecast --trace clients.csv --window 2026-11-12T02:00:00Z/30m --json
 [[ $(jq -r .window.start "$TEST_TMP/out") == 2026-11-12T02:00:00Z ]] || fail "window: $(jq -c .window "$TEST_TMP/out")"
+# A compact zone offset, and a window off the hour: the intervals it touches.
+expect_exit 0 aiops forecast --trace clients.csv --window 2026-11-12T08:00:00+0530/1h --json
+[[ $(jq -r '"\(.window.start) \(.window.end) \(.window.intervals)"' "$TEST_TMP/out") == "2026-11-12T02:00:00Z 2026-11-12T04:00:00Z 2" ]] ||
+  fail "window off the hour: $(jq -c .window "$TEST_TMP/out")"
 echo "ok"

@@ -2,6 +2,7 @@
 // the priority scores they give, and optionally a backtest, SVG plots and the
 // priority list file the worker loads (forecast.priority_file).
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -60,30 +61,43 @@ std::string iso(Time t) {
   return buf;
 }
 
-// "2026-11-26T02:00:00Z", "2026-11-26T02:00Z" or with "+01:00" / "-0500".
+// "2026-11-26T02:00:00Z", "2026-11-26T02:00Z", or with a zone offset
+// "+01:00", "+0100" or "+01" instead of Z.
 Time parse_instant(const std::string& name, const std::string& text) {
+  const std::string bad = name + ": \"" + text + "\" is not a date-time like 2026-11-26T02:00:00Z";
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &consumed) != 5)
-    usage(name + ": \"" + text + "\" is not a date-time like 2026-11-26T02:00:00Z");
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &consumed) != 5) usage(bad);
   std::string rest = text.substr(static_cast<std::size_t>(consumed));
-  if (rest.size() >= 3 && rest[0] == ':') {
+  if (!rest.empty() && rest[0] == ':') {
     int used = 0;
-    if (std::sscanf(rest.c_str(), ":%2d%n", &s, &used) != 1) usage(name + ": bad seconds in \"" + text + "\"");
-    rest = rest.substr(static_cast<std::size_t>(used));
+    if (std::sscanf(rest.c_str(), ":%2d%n", &s, &used) != 1 || used != 3) usage(bad);
+    rest = rest.substr(3);
   }
   minutes offset{0};
+  auto two_digits = [&](std::size_t at) {
+    if (at + 2 > rest.size() || !std::isdigit(static_cast<unsigned char>(rest[at])) ||
+        !std::isdigit(static_cast<unsigned char>(rest[at + 1])))
+      usage(name + ": bad zone offset in \"" + text + "\"");
+    return (rest[at] - '0') * 10 + (rest[at + 1] - '0');
+  };
   if (rest == "Z" || rest == "z") {
   } else if (!rest.empty() && (rest[0] == '+' || rest[0] == '-')) {
-    int oh = 0, om = 0;
-    if (std::sscanf(rest.c_str() + 1, "%2d:%2d", &oh, &om) < 1 && std::sscanf(rest.c_str() + 1, "%2d%2d", &oh, &om) < 1)
-      usage(name + ": bad zone offset in \"" + text + "\"");
+    // +HH, +HHMM or +HH:MM
+    const int oh = two_digits(1);
+    int om = 0;
+    if (rest.size() == 6 && rest[3] == ':') om = two_digits(4);
+    else if (rest.size() == 5) om = two_digits(3);
+    else if (rest.size() != 3) usage(name + ": bad zone offset in \"" + text + "\"");
+    if (oh > 23 || om > 59) usage(name + ": bad zone offset in \"" + text + "\"");
     offset = hours{oh} + minutes{om};
     if (rest[0] == '-') offset = -offset;
-  } else {
+  } else if (rest.empty()) {
     usage(name + ": \"" + text + "\" has no zone; add Z (UTC) or an offset such as +01:00");
+  } else {
+    usage(bad);
   }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) usage(name + ": \"" + text + "\" is not a valid date-time");
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) usage(name + ": \"" + text + "\" is not a valid date-time");
   return Time{sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{s} - offset};
 }
 
@@ -91,19 +105,28 @@ std::size_t ceil_steps(nanoseconds d, nanoseconds interval) {
   return static_cast<std::size_t>((d.count() + interval.count() - 1) / interval.count());
 }
 
-// Progress on stderr when it is a terminal; nothing otherwise.
+// Progress on stderr when it is a terminal; nothing otherwise. The line is
+// cleared when the object goes, also when an error ends the command, so an
+// error message does not land at the end of a bar.
 struct Progress {
   bool on = stderr_is_tty();
+  Progress() = default;
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  ~Progress() { clear(); }
   void show(const std::string& what, double fraction) const {
     if (!on) return;
+    shown = true;
     const int width = 30, filled = static_cast<int>(fraction * width + 0.5);
     std::fprintf(stderr, "\r%-18s [%s%s] %3d%%", what.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
                  std::string(static_cast<std::size_t>(width - filled), ' ').c_str(), static_cast<int>(fraction * 100 + 0.5));
     std::fflush(stderr);
   }
   void clear() const {
-    if (on) std::fprintf(stderr, "\r%70s\r", "");
+    if (on && shown) std::fprintf(stderr, "\r%70s\r", "");
+    shown = false;
   }
+  mutable bool shown = false;
 };
 
 nlohmann::json opt_number(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
@@ -175,9 +198,11 @@ int run_forecast(const ForecastOptions& opt) {
     if (window_start < history_end)
       usage("--window: starts at " + iso(window_start) + ", before the trace ends (" + iso(history_end) + ")");
   }
+  // The window covers every interval it touches: from the one holding its
+  // start to the one holding its last instant.
   const std::size_t skip = static_cast<std::size_t>((window_start - history_end) / interval);
   batch.plan.window_start = skip;
-  batch.plan.horizon = skip + std::max<std::size_t>(1, ceil_steps(window_length, interval));
+  batch.plan.horizon = std::max<std::size_t>(skip + 1, ceil_steps(window_start + window_length - history_end, interval));
   constexpr std::size_t max_horizon = 100'000;
   if (batch.plan.horizon > max_horizon)
     usage("the window ends " + std::to_string(batch.plan.horizon) + " intervals after the trace; at most " +
@@ -210,6 +235,8 @@ int run_forecast(const ForecastOptions& opt) {
   summaries.reserve(results.size());
   for (const auto& r : results) summaries.push_back(r.summary);
   const nanoseconds window = interval * static_cast<long>(batch.plan.horizon - batch.plan.window_start);
+  // Reported as the intervals forecast, which hold the window asked for.
+  window_start = history_end + interval * static_cast<long>(batch.plan.window_start);
   forecast::Priorities prio = need(forecast::score_priorities(config ? &*config : nullptr, summaries, interval, window));
   prio.list.generated = time_point_cast<system_clock::duration>(system_clock::now());
 

@@ -114,19 +114,21 @@ void expand(const arma::vec& par, const Layout& L, arma::vec& phi, arma::vec& th
   }
 }
 
-// Roots of 1 + c_1 z + ... + c_k z^k.
-arma::cx_vec roots_of(const arma::vec& c) {
+// Roots of 1 + c_1 z + ... + c_k z^k; false when the eigenvalue problem
+// behind them fails (coefficients that are not finite).
+bool roots_of(const arma::vec& c, arma::cx_vec& roots) {
   arma::vec desc(c.n_elem + 1);
   desc(c.n_elem) = 1.0;
   for (arma::uword i = 0; i < c.n_elem; ++i) desc(c.n_elem - 1 - i) = c(i);
-  return arma::roots(desc);
+  return desc.is_finite() && arma::roots(roots, desc);
 }
 
 bool ar_stationary(const arma::vec& ar) {
   arma::uword k = ar.n_elem;
   while (k > 0 && ar(k - 1) == 0.0) --k;
   if (k == 0) return true;
-  return arma::min(arma::abs(roots_of(-ar.head(k)))) > 1.0;
+  arma::cx_vec r;
+  return roots_of(-ar.head(k), r) && arma::min(arma::abs(r)) > 1.0;
 }
 
 // An MA polynomial with its roots inside the unit circle replaced by their
@@ -135,7 +137,8 @@ arma::vec invert_ma(const arma::vec& ma) {
   arma::uword q0 = ma.n_elem;
   while (q0 > 0 && ma(q0 - 1) == 0.0) --q0;
   if (q0 == 0) return ma;
-  arma::cx_vec r = roots_of(ma.head(q0));
+  arma::cx_vec r;
+  if (!roots_of(ma.head(q0), r)) return ma;
   const arma::uvec inside = arma::find(arma::abs(r) < 1.0);
   if (inside.is_empty()) return ma;
   arma::vec out(ma.n_elem, arma::fill::zeros);
@@ -483,7 +486,9 @@ double min_root_modulus(const arma::vec& c, int sign) {
   while (k > 0 && std::fabs(c(k - 1)) <= 1e-8) --k;
   if (k == 0) return HUGE_VAL;
   const arma::vec head = sign < 0 ? arma::vec(-c.head(k)) : arma::vec(c.head(k));
-  return arma::min(arma::abs(roots_of(head)));
+  arma::cx_vec r;
+  if (!roots_of(head, r)) return 0.0;  // treated as on the unit circle: unusable
+  return arma::min(arma::abs(r));
 }
 
 double normal_quantile_two_sided(double level) {
@@ -528,8 +533,10 @@ std::string model_name(const ArimaOrder& o, bool mean, bool drift) {
 }
 
 std::string model_name(const ArimaFit& fit) {
-  std::string s = model_name(fit.order, fit.has_mean, fit.has_drift);
-  return fit.n_xreg_user > 0 ? "Regression with " + s + " errors" : s;
+  // As R's arima.string: with regressors the mean or drift is one of the
+  // regression's coefficients and not named.
+  if (fit.n_xreg_user > 0) return "Regression with " + model_name(fit.order, false, false) + " errors";
+  return model_name(fit.order, fit.has_mean, fit.has_drift);
 }
 
 Result<ArimaFit> fit_arima(const arma::vec& y, const ArimaSpec& spec, const arma::mat& xreg) {
@@ -685,9 +692,46 @@ Result<ArimaFit> fit_arima(const arma::vec& y, const ArimaSpec& spec, const arma
     fit.aic = -2 * fit.loglik + 2 * static_cast<double>(narma + k) + 2;
     fit.residuals = filt.resid;
   }
+  fit.has_state = have_state;
   if (have_state) fit.state = filt.state;
   else fit.state.zeros(std::max<arma::uword>(fit.ar_poly.n_elem, fit.ma_poly.n_elem + 1));
   fit.state_cov = have_state ? filt.P : arma::mat(fit.state.n_elem, fit.state.n_elem, arma::fill::zeros);
+  fit.u_tail = nd > 0 ? arma::vec(arma::reverse(u.tail(static_cast<arma::uword>(nd)))) : arma::vec();
+  return fit;
+}
+
+Result<ArimaFit> differencing_fit(const arma::vec& y, const ArimaOrder& order, std::optional<double> constant) {
+  ArimaOrder o = order;
+  o.p = o.q = o.P = o.Q = 0;
+  const int nd = o.d + o.D * o.m;
+  if (!y.is_finite()) return Error{Errc::invalid_argument, "the series has a missing or infinite value"};
+  if (static_cast<std::ptrdiff_t>(y.n_elem) - nd <= 0)
+    return Error{Errc::invalid_argument, "too few observations (" + std::to_string(y.n_elem) + ") for " + model_name(o, false, false)};
+  ArimaFit fit;
+  fit.order = o;
+  fit.n = y.n_elem;
+  fit.n_used = y.n_elem - static_cast<std::size_t>(nd);
+  fit.has_mean = constant.has_value() && nd == 0;
+  fit.has_drift = constant.has_value() && o.d + o.D == 1;
+  arma::vec u = y;
+  if (fit.has_mean) {
+    fit.names = {"intercept"};
+    u -= *constant;
+  } else if (fit.has_drift) {
+    fit.names = {"drift"};
+    u -= *constant * arma::regspace<arma::vec>(1, static_cast<double>(y.n_elem));
+  }
+  fit.coef = fit.names.empty() ? arma::vec() : arma::vec{*constant};
+  fit.beta = fit.coef;
+  fit.delta = differencing_polynomial(o);
+  const arma::vec w = difference(arma::mat(u), o).col(0);
+  const double nu = static_cast<double>(fit.n_used);
+  fit.sigma2 = arma::dot(w, w) / nu;
+  fit.loglik = fit.sigma2 > 0 ? -0.5 * nu * (std::log(two_pi * fit.sigma2) + 1) : HUGE_VAL;
+  fit.aic = -2 * fit.loglik + 2;
+  fit.residuals = w;
+  fit.state = {w(w.n_elem - 1)};
+  fit.state_cov.zeros(1, 1);
   fit.u_tail = nd > 0 ? arma::vec(arma::reverse(u.tail(static_cast<arma::uword>(nd)))) : arma::vec();
   return fit;
 }
@@ -697,6 +741,8 @@ Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const a
   if (fit.n_xreg_user > 0 && (future_xreg.n_cols != fit.n_xreg_user || future_xreg.n_rows != h))
     return Error{Errc::invalid_argument, "forecasting needs " + std::to_string(h) + " rows of " +
                                              std::to_string(fit.n_xreg_user) + " future regressors"};
+  if (!fit.has_state)
+    return Error{Errc::invalid_argument, model_name(fit) + ": the fitted AR part is not stationary; no state to forecast from"};
   ArimaForecast out;
   out.mean.zeros(h);
   out.se.zeros(h);
@@ -735,7 +781,9 @@ Result<ArimaForecast> forecast_arima(const ArimaFit& fit, std::size_t h, const a
   // Variances. With a known state (filtered covariance 0, the usual case
   // after a long sample) the psi-weights of the full polynomial give them in
   // O(h); otherwise the state covariance is propagated explicitly.
-  const bool known_state = fit.state_cov.is_empty() || arma::abs(fit.state_cov).max() < 1e-10;
+  // 1e-6 of sigma2 is far below what changes an interval; past it the
+  // initial uncertainty is propagated (rare: an MA root near the unit circle).
+  const bool known_state = fit.state_cov.is_empty() || arma::abs(fit.state_cov).max() < 1e-6;
   if (known_state) {
     arma::vec full_ar = multiply(arma::join_cols(arma::vec{1.0}, -fit.ar_poly), arma::join_cols(arma::vec{1.0}, -fit.delta));
     full_ar = -full_ar.tail(full_ar.n_elem - 1);

@@ -34,6 +34,7 @@
 // Thread-safety: functions keep no state; fits are immutable values.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,7 +94,11 @@ struct ArimaFit {
   arma::vec u_tail;      // the last d + mD values of u = y - X beta
   arma::vec state;       // filtered ARMA state after the last observation
   arma::mat state_cov;   // its covariance in units of sigma2 (0 once the state is known)
-  arma::vec residuals;   // one-step innovations of the differenced errors, length n_used
+  // Standardised one-step innovations v_t / sqrt(F_t) of the differenced
+  // errors, length n_used (for a CSS fit without a stationary state, the CSS
+  // residuals, 0 where the recursion is conditioned).
+  arma::vec residuals;
+  bool has_state = true;  // false: a CSS fit whose AR part is not stationary; not forecastable
   std::size_t n_xreg_user = 0;  // caller regressor columns
 
   [[nodiscard]] std::size_t n_coef() const noexcept { return coef.n_elem; }
@@ -104,6 +109,16 @@ struct ArimaFit {
 /// cannot be fitted: too few observations, a non-stationary AR part from CSS
 /// (for CSS-ML), or a likelihood that is not finite anywhere near the start.
 [[nodiscard]] Result<ArimaFit> fit_arima(const arma::vec& y, const ArimaSpec& spec, const arma::mat& xreg = {});
+
+/// The pure differencing model ARIMA(0,d,0)(0,D,0)[m] with its constant
+/// (a mean when d + D = 0, a drift when d + D = 1) fixed at `constant`
+/// rather than estimated, as R's Arima(..., fixed = ...): for a series whose
+/// differences are constant, where there is nothing to estimate and the
+/// likelihood has no finite maximum. No constant when d + D >= 2 or
+/// `constant` is empty. sigma2 is the mean squared difference (0 for an
+/// exact pattern); forecasts continue the pattern.
+[[nodiscard]] Result<ArimaFit> differencing_fit(const arma::vec& y, const ArimaOrder& order,
+                                                std::optional<double> constant);
 
 /// "ARIMA(1,1,1)(0,1,1)[12] with drift" as R's arima.string writes it.
 [[nodiscard]] std::string model_name(const ArimaOrder& order, bool mean, bool drift);

@@ -130,11 +130,20 @@ Result<AutoArimaResult> auto_arima(const arma::vec& y, const AutoArimaOptions& o
 
   AutoArimaResult out;
   if (is_constant(dx)) {
-    // A polynomial trend or pure seasonal pattern: the differences alone.
-    ArimaSpec spec;
-    spec.order = {0, d, 0, 0, D, 0, m};
-    spec.constant = d + D <= 1;
-    AIOPS_ASSIGN(out.fit, fit_arima(y, spec, xreg));
+    // A polynomial trend or an exactly repeating pattern: the differences
+    // alone, with the constant fixed as R fixes it (the step per interval
+    // of the differences); nothing is left to estimate.
+    const ArimaOrder order{0, d, 0, 0, D, 0, m};
+    if (!xreg.is_empty()) {
+      ArimaSpec spec;
+      spec.order = order;
+      AIOPS_ASSIGN(out.fit, fit_arima(y, spec, xreg));
+    } else {
+      std::optional<double> constant;
+      if (D > 0 && d == 0) constant = arma::mean(dx) / m;
+      else if (D == 0 && d < 2) constant = arma::mean(dx);
+      AIOPS_ASSIGN(out.fit, differencing_fit(y, order, constant));
+    }
     out.aicc = out.fit.aic;
     out.models_tried = 1;
     return out;

@@ -18,6 +18,12 @@
 //      ("approximation") and the best is then refitted by exact maximum
 //      likelihood (the next one when that fit fails).
 // A constant is a mean when d + D = 0 and a drift when d + D = 1.
+// Known differences from R: AICc is infinite (the model is not used) when a
+// model has as many parameters as the differenced series allows, where R's
+// formula turns negative; and the covariance check of step 4 is made only for
+// models whose criterion beats the best so far (a model that cannot win is
+// ranked by its criterion alone), which can change which model is refitted
+// after the best one's exact fit fails.
 //
 // Thread-safety: no shared state; fits of different series may run in
 // parallel.

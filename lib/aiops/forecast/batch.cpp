@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "aiops/forecast/accuracy.hpp"
@@ -50,18 +52,35 @@ void run_forecast(const ClientSeries& c, bool has_bytes, const BatchOptions& opt
   }
 }
 
-// Runs task(i) for i in [0, n) on `jobs` threads.
+// Runs task(i) for i in [0, n) on `jobs` threads. An exception (a bug, or
+// memory running out) stops the remaining tasks and is rethrown here once
+// every thread has ended, so the caller reports it instead of the process
+// aborting.
 template <class Task>
 void parallel(std::size_t n, unsigned jobs, const Task& task) {
+  if (n == 0) return;
   std::atomic<std::size_t> next{0};
+  std::mutex failure_mu;
+  std::exception_ptr failure;
   auto loop = [&] {
-    for (std::size_t i = next++; i < n; i = next++) task(i);
+    try {
+      for (std::size_t i = next++; i < n; i = next++) task(i);
+    } catch (const std::exception&) {
+      std::lock_guard lock(failure_mu);
+      if (!failure) failure = std::current_exception();
+      next = n;
+    }
   };
   std::vector<std::thread> threads;
-  const unsigned extra = static_cast<unsigned>(std::min<std::size_t>(jobs, n)) - 1;
-  for (unsigned t = 0; t < extra; ++t) threads.emplace_back(loop);
+  const std::size_t extra = std::min<std::size_t>(jobs, n) - 1;
+  try {
+    for (std::size_t t = 0; t < extra; ++t) threads.emplace_back(loop);
+  } catch (const std::system_error&) {
+    // Fewer threads than asked for: those that started do the work.
+  }
   loop();
   for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 // all window forecasts, and each phase is timed on its own (the backtest
 // phase is the work R's auto.arima + forecast does in the benchmark).
 //
+// An exception from a client's forecast (an internal error) is rethrown by
+// forecast_all once all threads have ended.
+//
 // Thread-safety: forecast_all may be called from any thread; `progress` is
 // called from the worker threads, serialised by a mutex.
 

@@ -18,7 +18,7 @@ struct WindowTotal {
 
 struct ClientForecast {
   std::string client;  // name as in the trace
-  std::string model;   // e.g. "ARIMA(1,0,1)(0,1,1)[24]" or "mean (constant series)"
+  std::string model;   // e.g. "ARIMA(1,0,1)(0,1,1)[24]", or "constant" for a fallback
   bool fallback = false;       // a simple model replaced ARIMA
   std::string fallback_reason;  // why, when fallback
   WindowTotal ops;

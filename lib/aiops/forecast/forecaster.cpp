@@ -38,8 +38,9 @@ void fill(SeriesForecast& out, const arma::vec& mean, const arma::vec& se, doubl
     out.lo95[i] = std::max(0.0, mean(i) - z95 * se(i));
     out.hi95[i] = std::max(0.0, mean(i) + z95 * se(i));
   }
+  // The total of the forecasts as shown (clipped at 0 step by step).
   double total = 0;
-  for (std::size_t i = plan.window_start; i < h; ++i) total += mean(i);
+  for (std::size_t i = plan.window_start; i < h; ++i) total += out.mean[i];
   out.total.mean = std::max(0.0, total);
   out.total.upper80 = std::max(0.0, total + z80 * window_se);
   out.total.upper95 = std::max(0.0, total + z95 * window_se);
@@ -67,16 +68,27 @@ void seasonal_naive(SeriesForecast& out, const arma::vec& y, std::size_t m, cons
   double ss = 0;
   for (std::size_t t = m; t < n; ++t) ss += (y(t) - y(t - m)) * (y(t) - y(t - m));
   const double sd = n > m ? std::sqrt(ss / static_cast<double>(n - m)) : 0.0;
-  // Errors of the window's steps treated as independent (they are not for
-  // steps a whole cycle apart, so this understates wide windows' spread a
-  // little; the model is a fallback).
-  double window_var = 0;
+  // The error of step i is the sum of the innovations of its position
+  // p = i % m in cycles 0..i/m (a random walk per position), so in the
+  // window's total the innovation of (p, c) counts once for every window
+  // step at position p in cycle c or later.
   for (std::size_t i = 0; i < h; ++i) {
     mean(i) = y(n - m + (i % m));
-    const double cycles = static_cast<double>(i / m + 1);
-    se(i) = sd * std::sqrt(cycles);
-    if (i >= plan.window_start) window_var += se(i) * se(i);
+    se(i) = sd * std::sqrt(static_cast<double>(i / m + 1));
   }
+  double window_var = 0;
+  const std::size_t s = std::min(plan.window_start, h);
+  for (std::size_t p = 0; p < std::min(m, h); ++p) {
+    // Window steps at position p: cycles k_lo..k_hi.
+    const std::size_t k_hi = (h - 1 - p) / m;
+    const std::size_t k_lo = s <= p ? 0 : (s - p + m - 1) / m;
+    if (k_lo > k_hi) continue;
+    const double steps = static_cast<double>(k_hi - k_lo + 1);
+    // cycles 0..k_lo: all `steps` window steps; cycle k_lo + j: steps - j.
+    window_var += static_cast<double>(k_lo + 1) * steps * steps;
+    for (std::size_t j = 1; j <= k_hi - k_lo; ++j) window_var += (steps - static_cast<double>(j)) * (steps - static_cast<double>(j));
+  }
+  window_var *= sd * sd;
   out.model = m > 1 ? "seasonal naive [" + std::to_string(m) + "]" : "naive";
   out.fallback = true;
   out.reason = std::move(reason);
@@ -122,6 +134,10 @@ SeriesForecast forecast_series(std::span<const double> history, const ForecastPl
   const std::size_t n = std::min(n_all, plan.max_points);
   const arma::vec y(std::vector<double>(history.end() - static_cast<std::ptrdiff_t>(n), history.end()));
 
+  if (!y.is_finite()) {
+    simple(out, 0.0, 0.0, plan, "zero", "the history has missing or infinite values");
+    return out;
+  }
   if (n < plan.min_points) {
     const double level = n > 0 ? arma::mean(y) : 0.0;
     const double sd = n > 1 ? arma::stddev(y) : 0.0;
@@ -154,39 +170,46 @@ SeriesForecast forecast_series(std::span<const double> history, const ForecastPl
   out.period = m;
 
   // Harmonics per Fourier cycle by AICc of the regression, one cycle at a
-  // time (shortest first), K = 1.. until the criterion stops improving.
+  // time (shortest first), K = 1.. until the criterion stops improving. The
+  // terms of all cycles are built together so that a harmonic two cycles
+  // share (a day's first is a week's seventh) appears once.
+  std::vector<FourierSeason> chosen;
+  auto terms_with = [&](const std::vector<FourierSeason>& seasons_k) -> Result<FourierTerms> {
+    std::vector<FourierSeason> used;
+    for (const auto& f : seasons_k)
+      if (f.K > 0) used.push_back(f);
+    if (used.empty()) return FourierTerms{arma::mat(n, 0), {}};
+    return fourier_history(n, used);
+  };
+  for (const auto& c : cycles) {
+    const int kmax = std::min(plan.max_harmonics, max_harmonics(c.period));
+    auto base = terms_with(chosen);
+    double best = base.ok() ? regression_aicc(y, base->x) : HUGE_VAL;
+    int best_k = 0;
+    for (int K = 1; K <= kmax; ++K) {
+      std::vector<FourierSeason> trial = chosen;
+      trial.push_back({c.period, K});
+      auto t = terms_with(trial);
+      if (!t.ok()) break;
+      const double ic = regression_aicc(y, t->x);
+      if (ic < best) {
+        best = ic;
+        best_k = K;
+      } else if (K > best_k + 1) {
+        break;  // two steps without improvement
+      }
+    }
+    if (best_k > 0) chosen.push_back({c.period, best_k});
+  }
   arma::mat xreg(n, 0);
   arma::mat future(plan.horizon, 0);
   std::string fourier_label;
-  if (!cycles.empty()) {
-    for (auto& c : cycles) {
-      const int kmax = std::min(plan.max_harmonics, max_harmonics(c.period));
-      double best = regression_aicc(y, xreg);
-      int best_k = 0;
-      for (int K = 1; K <= kmax; ++K) {
-        const FourierSeason one{c.period, K};
-        auto t = fourier_history(n, std::span<const FourierSeason>(&one, 1));
-        if (!t.ok()) break;
-        const double ic = regression_aicc(y, arma::join_rows(xreg, t->x));
-        if (ic < best) {
-          best = ic;
-          best_k = K;
-        } else if (K > best_k + 1) {
-          break;  // two steps without improvement
-        }
-      }
-      c.K = best_k;
-      if (best_k > 0) {
-        const FourierSeason one{c.period, best_k};
-        auto t = fourier_history(n, std::span<const FourierSeason>(&one, 1));
-        auto f = fourier_future(n, plan.horizon, std::span<const FourierSeason>(&one, 1));
-        if (t.ok() && f.ok()) {
-          xreg = arma::join_rows(xreg, t->x);
-          future = arma::join_rows(future, f->x);
-          fourier_label += (fourier_label.empty() ? "" : ",") + std::to_string(static_cast<long long>(c.period)) +
-                           ":K=" + std::to_string(best_k);
-        }
-      }
+  if (!chosen.empty()) {
+    auto t = fourier_history(n, chosen);
+    auto f = fourier_future(n, plan.horizon, chosen);
+    if (t.ok() && f.ok()) {
+      xreg = t->x;
+      future = f->x;
     }
   }
 
@@ -200,12 +223,21 @@ SeriesForecast forecast_series(std::span<const double> history, const ForecastPl
       // The intercept stays in the series ARIMA models (as its mean).
       target = y - xreg * beta.tail(xreg.n_cols);
       reg_future = future * beta.tail(xreg.n_cols);
+      for (const auto& c : chosen)
+        fourier_label += (fourier_label.empty() ? "" : ",") + std::to_string(static_cast<long long>(c.period)) +
+                         ":K=" + std::to_string(c.K);
     }
+  }
+  if (!fourier_label.empty() && is_constant(target)) {
+    // The cycles explain the history exactly: the regression is the model.
+    const arma::vec mean = target(0) + reg_future;
+    out.model = "Fourier(" + fourier_label + ") regression";
+    fill(out, mean, arma::vec(plan.horizon, arma::fill::zeros), 0.0, plan);
+    return out;
   }
   AutoArimaOptions opts;
   opts.period = static_cast<int>(m);
-  auto fit = is_constant(target) ? Result<AutoArimaResult>(Error{Errc::invalid_argument, "constant after removing cycles"})
-                                 : auto_arima(target, opts);
+  auto fit = auto_arima(target, opts);
   if (!fit.ok()) {
     seasonal_naive(out, y, seasons.empty() ? 1 : seasons.front(), plan, "no ARIMA model: " + fit.error().message());
     return out;

@@ -3,10 +3,11 @@
 // intervals, and the totals over the forecast window.
 //
 // Model choice, in order:
-//   - Degenerate histories get a stated simple model instead of ARIMA:
-//     fewer than `min_points` values -> "mean (too short)"; all zero ->
-//     "zero (no I/O)"; constant -> "constant"; more than 90% zeros ->
-//     "mean (sparse)", with independent errors of the history's spread.
+//   - Degenerate histories get a stated simple model instead of ARIMA
+//     (`model`, with the why in `reason`): fewer than `min_points` values ->
+//     "mean"; all zero -> "zero"; constant -> "constant"; more than 90% zeros
+//     -> "mean", with independent errors of the history's spread; values
+//     that are not finite -> "zero".
 //   - Cycles come from `seasons` (in intervals). A cycle needs two full
 //     repetitions in the history to be used. The shortest usable cycle of at
 //     most `max_seasonal_period` intervals is a seasonal ARIMA period (with
@@ -15,13 +16,15 @@
 //     a least-squares fit of the series on the terms; the terms are then
 //     regressed out and auto_arima models what remains, so the order search
 //     works on a few ARMA parameters rather than dozens of regression ones.
+//     When the cycles explain the history exactly, the regression itself is
+//     the model.
 //   - If no ARIMA model can be fitted, the seasonal naive forecast (naive
 //     without a cycle) is used and the reason stated.
 // The history used for fitting is at most the last `max_points` values
 // (older load says little about the next window and costs time); cycles
 // longer than half of that are not used.
 // Forecasts of load are not negative: the mean and the interval ends are
-// clipped at 0 (the window totals too).
+// clipped at 0, and the window total is the sum of the clipped means.
 //
 // Thread-safety: no shared state; series may be forecast in parallel.
 

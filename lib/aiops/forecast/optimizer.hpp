@@ -2,11 +2,14 @@
 // Quasi-Newton minimisation for the ARIMA likelihoods: BFGS with a
 // backtracking line search and central-difference gradients, the method R's
 // optim(method = "BFGS") uses (Nash, Compact Numerical Methods, alg. 21).
-// auto.arima compares models by the optimum each fit reaches, so using the
-// same kind of search, the same finite-difference step (1e-3 on the scaled
-// parameters), the same relative tolerance and iteration limit as R makes
-// our fits stop where R's stop, which is what lets the order search agree
-// with R's on real data.
+// auto.arima compares models by the optimum each fit reaches, so the same
+// kind of search, the same finite-difference step (1e-3 on the scaled
+// parameters), relative tolerance and iteration limit as R's make our fits
+// end close to where R's end, which is what lets the order search agree
+// with R's on real data. The Hessian (numeric_hessian) is computed
+// differently from R's optimHess, from function values; it is used only to
+// check that the curvature at the optimum is positive, where the two agree
+// except in borderline cases.
 //
 // Parameters are optimised on the scale x / parscale (parscale > 0 per
 // parameter), so a regression coefficient in the thousands and an AR
