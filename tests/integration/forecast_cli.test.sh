@@ -127,6 +127,9 @@ expect_in "$TEST_TMP/err" "no zone"
 expect_exit 3 aiops forecast --trace clients.csv --interval 30m
 expect_in "$TEST_TMP/err" "shorter than the series trace's own step of 1h"
 expect_exit 2 aiops forecast --trace clients.csv --format csv
+# A malformed window is refused before the trace is even opened.
+expect_exit 2 aiops forecast --trace /nonexistent/trace.csv --window tomorrow/1h
+expect_in "$TEST_TMP/err" "--window"
 expect_exit 0 aiops forecast --trace clients.csv --window 2026-11-12T02:00:00Z/30m --json
 [[ $(jq -r .window.start "$TEST_TMP/out") == 2026-11-12T02:00:00Z ]] || fail "window: $(jq -c .window "$TEST_TMP/out")"
 # A compact zone offset, and a window off the hour: the intervals it touches.

@@ -166,6 +166,18 @@ int run_forecast(const ForecastOptions& opt) {
   if (!opt.config.empty()) config = load_instance_config(opt.config);
   const config::ForecastConfig fc = config ? config->forecast : config::ForecastConfig{};
 
+  // The window's options are checked before the trace is read, which can
+  // take minutes; whether it starts after the trace is known only after.
+  std::optional<Time> asked_start;
+  nanoseconds window_length = fc.horizon;
+  if (!opt.horizon.empty()) window_length = duration_option("--horizon", opt.horizon);
+  if (!opt.window.empty()) {
+    const auto slash = opt.window.find('/');
+    if (slash == std::string::npos) usage("--window: expected START/DURATION, e.g. 2026-11-26T02:00:00Z/30m");
+    asked_start = parse_instant("--window", opt.window.substr(0, slash));
+    window_length = duration_option("--window", opt.window.substr(slash + 1));
+  }
+
   // The step: --interval, else the trace's own step (series and worker
   // traces have one), else the configuration's forecast.interval.
   const auto reader = need(forecast::TraceReader::open(opt.trace, format.value()));
@@ -187,17 +199,9 @@ int run_forecast(const ForecastOptions& opt) {
 
   // The window.
   forecast::BatchOptions batch;
-  Time window_start = history_end;
-  nanoseconds window_length = fc.horizon;
-  if (!opt.horizon.empty()) window_length = duration_option("--horizon", opt.horizon);
-  if (!opt.window.empty()) {
-    const auto slash = opt.window.find('/');
-    if (slash == std::string::npos) usage("--window: expected START/DURATION, e.g. 2026-11-26T02:00:00Z/30m");
-    window_start = parse_instant("--window", opt.window.substr(0, slash));
-    window_length = duration_option("--window", opt.window.substr(slash + 1));
-    if (window_start < history_end)
-      usage("--window: starts at " + iso(window_start) + ", before the trace ends (" + iso(history_end) + ")");
-  }
+  Time window_start = asked_start.value_or(history_end);
+  if (window_start < history_end)
+    usage("--window: starts at " + iso(window_start) + ", before the trace ends (" + iso(history_end) + ")");
   // The window covers every interval it touches: from the one holding its
   // start to the one holding its last instant.
   const std::size_t skip = static_cast<std::size_t>((window_start - history_end) / interval);
@@ -396,7 +400,9 @@ int run_forecast(const ForecastOptions& opt) {
                 << fixed(bt_mase_snaive / static_cast<double>(bt_snaive_count), 3) << ")\n";
   }
   if (!opt.out.empty()) std::cout << "\npriority list written to " << opt.out << "\n";
-  if (!opt.plot.empty()) std::cout << (opt.out.empty() ? "\n" : "") << "plots written to " << opt.plot << "/\n";
+  if (!opt.plot.empty())
+    std::cout << (opt.out.empty() ? "\n" : "") << "plots written to " << opt.plot
+              << (opt.plot.back() == '/' ? "" : "/") << "\n";
   return exit_ok;
 }
 
