@@ -270,6 +270,16 @@ std::string_view layout_of(TraceFormat format) {
 
 // ---- one line of each format ----
 
+// One read or write of `bytes` (native and MSR lines).
+void set_request(TraceRecord& r, bool write, std::uint64_t bytes) {
+  r.ops = 1;
+  r.bytes = static_cast<double>(bytes);
+  r.mix = IoMix{};
+  r.mix.known = true;
+  (write ? r.mix.writes : r.mix.reads) = 1;
+  (write ? r.mix.write_bytes : r.mix.read_bytes) = bytes;
+}
+
 Status parse_native(const Where& w, const Fields& f, TraceRecord& r) {
   AIOPS_TRY(field_count(w, f, 5, 6, layout_of(TraceFormat::native)));
   AIOPS_TRY(field_timestamp(w, f.at[0], r.time_ns));
@@ -290,12 +300,7 @@ Status parse_native(const Where& w, const Fields& f, TraceRecord& r) {
     if (!parse_nonnegative(f.at[5].text, latency))
       return w.at(f.at[5], "bad latency_us " + quoted(f.at[5].text) + ": expected a non-negative number");
   }
-  r.ops = 1;
-  r.bytes = static_cast<double>(length);
-  r.mix = IoMix{};
-  r.mix.known = true;
-  (write ? r.mix.writes : r.mix.reads) = 1;
-  (write ? r.mix.write_bytes : r.mix.read_bytes) = length;
+  set_request(r, write, length);
   return {};
 }
 
@@ -332,12 +337,7 @@ Status parse_msr(const Where& w, const Fields& f, TraceRecord& r, std::string& c
   client += '_';
   client += std::to_string(disk);
   r.client = client;
-  r.ops = 1;
-  r.bytes = static_cast<double>(size);
-  r.mix = IoMix{};
-  r.mix.known = true;
-  (write ? r.mix.writes : r.mix.reads) = 1;
-  (write ? r.mix.write_bytes : r.mix.read_bytes) = size;
+  set_request(r, write, size);
   return {};
 }
 
