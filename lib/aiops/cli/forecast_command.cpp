@@ -49,18 +49,6 @@ nanoseconds duration_option(const std::string& name, const std::string& text) {
   return d.value();
 }
 
-std::string iso(Time t) {
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
-                static_cast<long>(hms.seconds().count()));
-  return buf;
-}
-
 // "2026-11-26T02:00:00Z", "2026-11-26T02:00Z", or with a zone offset
 // "+01:00", "+0100" or "+01" instead of Z.
 Time parse_instant(const std::string& name, const std::string& text) {
@@ -138,7 +126,7 @@ nlohmann::json total_json(const forecast::WindowTotal& t) {
 nlohmann::json path_json(const forecast::SeriesForecast& f, Time first, nanoseconds interval) {
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i = 0; i < f.mean.size(); ++i)
-    out.push_back({{"time", iso(first + interval * static_cast<long>(i))},
+    out.push_back({{"time", format_utc(first + interval * static_cast<long>(i))},
                    {"mean", f.mean[i]},
                    {"lo80", f.lo80[i]},
                    {"hi80", f.hi80[i]},
@@ -201,7 +189,7 @@ int run_forecast(const ForecastOptions& opt) {
   forecast::BatchOptions batch;
   Time window_start = asked_start.value_or(history_end);
   if (window_start < history_end)
-    usage("--window: starts at " + iso(window_start) + ", before the trace ends (" + iso(history_end) + ")");
+    usage("--window: starts at " + format_utc(window_start) + ", before the trace ends (" + format_utc(history_end) + ")");
   // The window covers every interval it touches: from the one holding its
   // start to the one holding its last instant.
   const std::size_t skip = static_cast<std::size_t>((window_start - history_end) / interval);
@@ -334,12 +322,12 @@ int run_forecast(const ForecastOptions& opt) {
         {"format", std::string(forecast::to_string(set.format))},
         {"interval", format_duration(interval)},
         {"interval_seconds", duration<double>(interval).count()},
-        {"start", iso(set.start)},
-        {"end", iso(history_end)},
+        {"start", format_utc(set.start)},
+        {"end", format_utc(history_end)},
         {"intervals", set.length},
         {"records", set.records},
         {"seasons", batch.plan.seasons},
-        {"window", {{"start", iso(window_start)}, {"end", iso(window_end)}, {"intervals", batch.plan.horizon - batch.plan.window_start}}},
+        {"window", {{"start", format_utc(window_start)}, {"end", format_utc(window_end)}, {"intervals", batch.plan.horizon - batch.plan.window_start}}},
         {"statistic", std::string(config::to_string(prio.statistic))},
         {"timing", {{"read_seconds", read_seconds}, {"backtest_seconds", timing.backtest_seconds},
                     {"forecast_seconds", timing.forecast_seconds},
@@ -364,8 +352,8 @@ int run_forecast(const ForecastOptions& opt) {
 
   std::cout << "trace " << opt.trace << ": " << forecast::to_string(set.format) << ", " << set.clients.size()
             << " clients, " << set.length << " intervals of " << format_duration(interval) << " from "
-            << iso(set.start) << " to " << iso(history_end) << "\n";
-  std::cout << "window " << iso(window_start) << " to " << iso(window_end) << " (" << format_duration(window)
+            << format_utc(set.start) << " to " << format_utc(history_end) << "\n";
+  std::cout << "window " << format_utc(window_start) << " to " << format_utc(window_end) << " (" << format_duration(window)
             << "); score = SLA weight x predicted operations (" << config::to_string(prio.statistic) << ")\n\n";
   std::printf("%-4s %-20s %-8s %6s %14s %14s %14s  %-10s %s\n", "rank", "client", "sla", "weight", "predicted ops",
               "upper 95%", "score", "app type", "model");

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
 namespace aiops {
@@ -213,6 +214,19 @@ std::string format_duration(std::chrono::nanoseconds d) {
     rest %= unit.nanoseconds;
   }
   return out;
+}
+
+std::string format_utc(std::chrono::sys_time<std::chrono::nanoseconds> t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long>(hms.seconds().count()));
+  return buf;
 }
 
 }  // namespace aiops

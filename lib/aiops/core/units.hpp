@@ -45,4 +45,7 @@ namespace aiops {
 /// leading "-", which parse_duration does not accept.
 [[nodiscard]] std::string format_duration(std::chrono::nanoseconds d);
 
+/// `t` in UTC to the whole second below it: "2026-11-25T10:00:00Z".
+[[nodiscard]] std::string format_utc(std::chrono::sys_time<std::chrono::nanoseconds> t);
+
 }  // namespace aiops

@@ -6,24 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 #include "aiops/core/logger.hpp"
 #include "aiops/core/units.hpp"
 
 namespace aiops::worker {
 namespace {
-
-// "2026-11-25T10:00:00Z": whole seconds are enough for people reading a
-// status, and the file keeps the exact value.
-std::string utc_text(std::chrono::system_clock::time_point t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 int64_t nanoseconds_of(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
 
@@ -46,7 +34,7 @@ nlohmann::json clients_json(const specbuf::PriorityList& list) {
 // without a generation time (the SLA list) leaves the last part out.
 std::string summary(const specbuf::PriorityList& list) {
   return "source " + list.source + ", " + std::to_string(list.clients.size()) + " clients" +
-         (list.generated ? ", generated " + utc_text(*list.generated) : std::string());
+         (list.generated ? ", generated " + format_utc(*list.generated) : std::string());
 }
 
 // What the buffer has in force before this reloader put anything there: the
@@ -191,11 +179,11 @@ nlohmann::json PriorityReloader::status() const {
       {"changes", changes_},
   };
   out["source"] = in_force_.source;
-  out["generated"] = in_force_.generated ? nlohmann::json(utc_text(*in_force_.generated)) : nlohmann::json();
+  out["generated"] = in_force_.generated ? nlohmann::json(format_utc(*in_force_.generated)) : nlohmann::json();
   out["loaded_from"] = loaded_from_.empty() ? nlohmann::json() : nlohmann::json(loaded_from_);
   // Nothing put in force by this reloader yet (a bad file at the first
   // look): in force since before it started.
-  out["since"] = changes_ > 0 ? nlohmann::json(utc_text(since_)) : nlohmann::json();
+  out["since"] = changes_ > 0 ? nlohmann::json(format_utc(since_)) : nlohmann::json();
   out["clients"] = clients_json(in_force_);
   out["in_buffer"] = held_in(in_force_, held_by(buffer_, config_));
   if (!error_.empty()) out["error"] = error_;
