@@ -24,8 +24,8 @@ _aiops() {
     [aiops log verify]="--json --help"
     [aiops log dump]="--json --help"
     [aiops status]="--config --json --help"
-    [aiops load]="--config --clients --duration --write-size --read-ratio --fua-ratio --rate --record --volume
-                  --seed --json --help"
+    [aiops load]="--config --clients --duration --write-size --read-ratio --fua-ratio --rate --class-clients
+                  --class-rate --max-attempts --timeline --record --volume --seed --json --help"
     [aiops verify]="--config --record --client --json --help"
     [aiops phase]="--config --binary --sha256 --timeout --mode --json --help"
     [aiops update]="--binary --config --sha256 --timeout --mode --json --help"
@@ -56,10 +56,10 @@ _aiops() {
   case $prev in
     --dir|--plot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --format) mapfile -t COMPREPLY < <(compgen -W "auto native msr series worker" -- "$cur"); return ;;
-    --config|--record|--binary|--worker|--trace|--out) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --config|--record|--binary|--worker|--trace|--out|--timeline) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --mode) mapfile -t COMPREPLY < <(compgen -W "migrate listeners release" -- "$cur"); return ;;
     --threads|--duration|--write-size|--segment-size|--group-commit-bytes|--group-commit-delay|--keep-segments| \
-      --clients|--read-ratio|--fua-ratio|--rate|--volume|--seed|--client|--entries|--entry-size|--rounds| \
+      --clients|--read-ratio|--fua-ratio|--rate|--class-clients|--class-rate|--max-attempts|--volume|--seed|--client|--entries|--entry-size|--rounds| \
       --sha256|--timeout|--seconds|--interval|--window|--horizon|--season|--backtest|--jobs)
       return ;;
   esac

@@ -6,7 +6,7 @@ function __aiops_typed
     set -l words (commandline -opc)
     set -e words[1]
     set -l with_value --config --dir --record --client --clients --duration --write-size --read-ratio \
-        --fua-ratio --rate --volume --seed --threads --segment-size --group-commit-bytes \
+        --fua-ratio --rate --class-clients --class-rate --max-attempts --timeline --volume --seed --threads --segment-size --group-commit-bytes \
         --group-commit-delay --keep-segments --entries --entry-size --rounds \
         --binary --sha256 --timeout --mode --seconds --worker
     set -l skip 0
@@ -84,6 +84,10 @@ complete -c aiops -n '__aiops_path_is load' -l write-size -r -d 'Bytes per write
 complete -c aiops -n '__aiops_path_is load' -l read-ratio -r -d 'Share of requests that are reads'
 complete -c aiops -n '__aiops_path_is load' -l fua-ratio -r -d 'Share of writes sent with FUA'
 complete -c aiops -n '__aiops_path_is load' -l rate -r -d 'Requests per second over all clients (0: unpaced)'
+complete -c aiops -n '__aiops_path_is load' -l class-clients -r -d 'CLASS=N,...: load clients per SLA class'
+complete -c aiops -n '__aiops_path_is load' -l class-rate -r -d 'CLASS=R,...: requests per second per SLA class'
+complete -c aiops -n '__aiops_path_is load' -l max-attempts -r -d 'Attempts per request when told to retry'
+complete -c aiops -n '__aiops_path_is load' -l timeline -r -F -d 'Write every outcome to a CSV file'
 complete -c aiops -n '__aiops_path_is load' -l record -r -F -d 'Append every write and acknowledgement to a file'
 complete -c aiops -n '__aiops_path_is load' -l volume -r -d 'Volume to use'
 complete -c aiops -n '__aiops_path_is load' -l seed -r -d 'Run id and random seed'

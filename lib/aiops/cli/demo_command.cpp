@@ -124,10 +124,12 @@ int run_demo(const DemoOptions& o) {
   lo.clients = o.clients;
   lo.duration = std::chrono::duration<double>(3 * o.seconds + 1);
   lo.read_ratio = 0.2;
-  lo.rate = o.rate;
+  // Gold and silver at the paced rate, bronze as fast as the worker lets
+  // it: the table shows what the scheduler does for each class.
+  lo.class_rate = {{"gold", o.rate / 2}, {"silver", o.rate / 2}, {"bronze", 0.0}};
   lo.timeline = true;
   lo.record = scratch.dir / "load.rec";
-  say(o, std::to_string(o.clients) + " clients (gold, silver, bronze) writing and reading for " +
+  say(o, std::to_string(o.clients) + " clients (gold and silver paced, bronze flooding) writing and reading for " +
              std::to_string(static_cast<int>(3 * o.seconds + 1)) + " s");
   Result<load::LoadResult> loaded = Error(Errc::invalid_argument, "load did not run");
   std::thread load_thread([&] { loaded = load::run_load(lo); });
@@ -178,12 +180,17 @@ int run_demo(const DemoOptions& o) {
                          {"p99_ms", w.p99_ms},
                          {"max_ms", w.max_ms},
                          {"max_stall_ms", w.max_stall_ms},
-                         {"errors", w.errors},
+                         {"refusals", w.errors},
                          {"disconnects", w.disconnects},
                          {"refused", w.refused}});
+    nlohmann::json retry = nlohmann::json::object();
+    for (const auto& [sla, c] : r.classes)
+      retry[sla] = {{"first_attempts", c.first_attempts}, {"retries", c.retries}, {"refusals", c.refusals},
+                    {"mean_delay_ms", c.delays > 0 ? static_cast<double>(c.delay_ms_sum) / c.delays : 0.0}};
     print_json({{"ok", clean},
                 {"update", update.doc},
                 {"classes", classes},
+                {"retry", retry},
                 {"refused", r.refused},
                 {"disconnects", r.disconnects},
                 {"errors", r.errors},
@@ -203,11 +210,16 @@ int run_demo(const DemoOptions& o) {
     std::printf("phases:");
     for (const auto& p : update.doc["phases"])
       std::printf(" %s %.1f ms", p.value("name", "?").c_str(), p.value("ms", 0.0));
-    std::printf("\n\n%-8s %-7s %9s %9s %9s %13s %7s\n", "class", "window", "ops/s", "p99 ms", "max ms", "max stall ms",
-                "errors");
+    std::printf("\n\n%-8s %-7s %9s %9s %9s %13s %9s\n", "class", "window", "ops/s", "p99 ms", "max ms", "max stall ms",
+                "refusals");
     for (const auto& w : rows)
-      std::printf("%-8s %-7s %9.0f %9.2f %9.2f %13.1f %7llu\n", w.sla.c_str(), w.window.c_str(), w.ops_per_s,
+      std::printf("%-8s %-7s %9.0f %9.2f %9.2f %13.1f %9llu\n", w.sla.c_str(), w.window.c_str(), w.ops_per_s,
                   w.p99_ms, w.max_ms, w.max_stall_ms, static_cast<unsigned long long>(w.errors));
+    std::printf("\n%-8s %14s %9s %9s %14s\n", "class", "first attempts", "retries", "refusals", "mean delay ms");
+    for (const auto& [sla, c] : r.classes)
+      std::printf("%-8s %14llu %9llu %9llu %14.1f\n", sla.c_str(), static_cast<unsigned long long>(c.first_attempts),
+                  static_cast<unsigned long long>(c.retries), static_cast<unsigned long long>(c.refusals),
+                  c.delays > 0 ? static_cast<double>(c.delay_ms_sum) / static_cast<double>(c.delays) : 0.0);
     std::printf("\nrefused %llu, disconnects %llu, errors %llu, lost %llu  (%llu writes acknowledged, %llu blocks "
                 "read back by aiops verify)\n",
                 static_cast<unsigned long long>(r.refused), static_cast<unsigned long long>(r.disconnects),
@@ -227,12 +239,15 @@ int run_demo(const DemoOptions& o) {
 void add_demo_commands(CLI::App& app, Action& action) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* demo = app.add_subcommand(
-      "demo", "In a scratch directory: start a worker, drive gold/silver/bronze load, update it live to the same "
-              "binary, verify, and print the clients' view before, during and after");
+      "demo", "In a scratch directory: start a worker, drive paced gold/silver load and a bronze flood, update it live "
+              "to the same binary, verify, and print each class's view before, during and after, with the refusals, "
+              "retries and delays the scheduler gave");
   demo->add_option("--seconds", o->seconds, "Length of the before and after windows (default 4)")
       ->check(CLI::Range(1.0, 600.0));
   demo->add_option("--clients", o->clients, "Load clients (default 12)")->check(CLI::Range(1, 256));
-  demo->add_option("--rate", o->rate, "Requests per second over all clients (default 6000; 0 = as fast as they can)")
+  demo->add_option("--rate", o->rate,
+                   "Requests per second of the gold and silver clients together (default 6000; 0 = as fast as they "
+                   "can); the bronze clients always go as fast as the worker lets them")
       ->check(CLI::NonNegativeNumber);
   demo->add_option("--mode", o->mode, "The update's mode: migrate (default), listeners, release")
       ->check(CLI::IsMember({"migrate", "listeners", "release"}));

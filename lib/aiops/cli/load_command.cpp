@@ -2,7 +2,10 @@
 // prove afterwards that nothing acknowledged was lost.
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <iostream>
 #include <memory>
 
@@ -23,7 +26,11 @@ struct LoadCommandOptions {
   double read_ratio = 0;
   double fua_ratio = 0;
   double rate = 0;
+  std::vector<std::string> class_clients;
+  std::vector<std::string> class_rate;
+  unsigned max_attempts = 8;
   std::string record;
+  std::string timeline;
   std::string volume;
   uint64_t seed = 0;
   bool json = false;
@@ -38,6 +45,34 @@ struct VerifyCommandOptions {
 
 double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
+// "CLASS=NUMBER" items of --class-clients and --class-rate.
+template <class T>
+std::map<std::string, T> class_values(const std::string& option, const std::vector<std::string>& items) {
+  std::map<std::string, T> out;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    double value = -1;
+    if (eq != std::string::npos && eq > 0) {
+      try {
+        size_t used = 0;
+        value = std::stod(item.substr(eq + 1), &used);
+        if (used != item.size() - eq - 1) value = -1;
+      } catch (const std::exception&) {
+        value = -1;  // not a number: reported below
+      }
+    }
+    if (value < 0 || !std::isfinite(value))
+      throw CommandFailed(Error(Errc::invalid_argument, option + " " + item + ": expected CLASS=NUMBER with a number >= 0"),
+                          exit_usage);
+    out[item.substr(0, eq)] = static_cast<T>(value);
+  }
+  return out;
+}
+
+double mean_delay_ms(const load::ClassResult& c) {
+  return c.delays > 0 ? static_cast<double>(c.delay_ms_sum) / static_cast<double>(c.delays) : 0.0;
+}
+
 nlohmann::json load_json(const load::LoadResult& r) {
   char run[17];
   std::snprintf(run, sizeof run, "%016" PRIx64, r.run);
@@ -46,6 +81,12 @@ nlohmann::json load_json(const load::LoadResult& r) {
     classes[name] = {{"writes", c.writes},
                      {"reads", c.reads},
                      {"errors", c.errors},
+                     {"clients", c.clients},
+                     {"first_attempts", c.first_attempts},
+                     {"retries", c.retries},
+                     {"refusals", c.refusals},
+                     {"gave_up", c.gave_up},
+                     {"mean_delay_ms", mean_delay_ms(c)},
                      {"ops_per_s", static_cast<double>(c.writes + c.reads) / r.seconds},
                      {"p50_us", us(c.latency.percentile(50))},
                      {"p99_us", us(c.latency.percentile(99))},
@@ -73,14 +114,32 @@ void print_load(const load::LoadResult& r) {
   std::printf("errors %" PRIu64 ", disconnects %" PRIu64 ", refused connects %" PRIu64 ", read mismatches %" PRIu64 "\n",
               r.errors, r.disconnects, r.refused, r.read_mismatches);
   for (const auto& [status, n] : r.errors_by_status) std::printf("  %s: %" PRIu64 "\n", status.c_str(), n);
-  std::printf("%-10s %10s %10s %10s %10s %10s %10s\n", "class", "ops/s", "p50 us", "p99 us", "p999 us", "max us",
-              "errors");
+  std::printf("%-10s %8s %10s %10s %10s %10s %8s %8s %8s %9s\n", "class", "ops/s", "p50 us", "p99 us", "p999 us",
+              "max us", "errors", "refused", "retries", "delay ms");
   for (const auto& [name, c] : r.classes)
-    std::printf("%-10s %10.0f %10.0f %10.0f %10.0f %10.0f %10" PRIu64 "\n", name.c_str(),
-                static_cast<double>(c.writes + c.reads) / r.seconds, us(c.latency.percentile(50)),
-                us(c.latency.percentile(99)), us(c.latency.percentile(99.9)), us(c.latency.max()), c.errors);
+    std::printf("%-10s %8.0f %10.0f %10.0f %10.0f %10.0f %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %9.1f\n",
+                name.c_str(), static_cast<double>(c.writes + c.reads) / r.seconds, us(c.latency.percentile(50)),
+                us(c.latency.percentile(99)), us(c.latency.percentile(99.9)), us(c.latency.max()), c.errors,
+                c.refusals, c.retries, mean_delay_ms(c));
   for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
   std::fflush(stdout);
+}
+
+// Every request's outcome as CSV, for scripts that cut the run into
+// windows: seconds since the load started (Unix time in the header line),
+// the client's SLA class, ok or refusal or disconnect or refused_connect,
+// and the latency from the first attempt (ok only).
+void write_timeline(const std::string& path, const load::LoadResult& r, std::chrono::system_clock::time_point started) {
+  std::ofstream out(path);
+  if (!out) throw CommandFailed(error_from_errno(errno, "open " + path));
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "%.6f", std::chrono::duration<double>(started.time_since_epoch()).count());
+  out << "# aiops load timeline; started at Unix time " << stamp << "\nt,class,kind,latency_us\n";
+  static constexpr const char* kinds[] = {"ok", "refusal", "disconnect", "refused_connect"};
+  for (const auto& e : r.events)
+    out << e.t << ',' << r.client_classes.at(e.client) << ',' << kinds[e.kind] << ',' << e.latency_us << '\n';
+  out.close();
+  if (!out) throw CommandFailed(Error(Errc::io_error, "write " + path));
 }
 
 int run_load(const LoadCommandOptions& opt) {
@@ -96,14 +155,20 @@ int run_load(const LoadCommandOptions& opt) {
   o.read_ratio = opt.read_ratio;
   o.fua_ratio = opt.fua_ratio;
   o.rate = opt.rate;
+  o.class_clients = class_values<unsigned>("--class-clients", opt.class_clients);
+  o.class_rate = class_values<double>("--class-rate", opt.class_rate);
+  o.max_attempts = opt.max_attempts;
   if (!opt.record.empty()) o.record = opt.record;
   o.seed = opt.seed;
   if (!opt.json && stderr_is_tty())
     o.progress = [&](double t, uint64_t acked) {
       std::fprintf(stderr, "\r  %.0f/%.0f s  %" PRIu64 " writes acknowledged   ", t, opt.duration_s, acked);
     };
+  o.timeline = !opt.timeline.empty();
+  const auto started = std::chrono::system_clock::now();
   load::LoadResult r = need(load::run_load(o));
   if (o.progress) std::fprintf(stderr, "\r%60s\r", "");
+  if (!opt.timeline.empty()) write_timeline(opt.timeline, r, started);
   if (opt.json) print_json(load_json(r));
   else print_load(r);
   return r.read_mismatches == 0 ? exit_ok : exit_check_failed;
@@ -168,7 +233,22 @@ void add_load_commands(CLI::App& app, Action& action) {
       ->check(CLI::Range(0.0, 1.0));
   load->add_option("--rate", o->rate, "Requests per second over all clients (default 0: as fast as the worker answers)")
       ->check(CLI::Range(0.0, 1e9));
+  load->add_option("--class-clients", o->class_clients,
+                   "CLASS=N,...: N clients of each SLA class instead of --clients spread over all (e.g. "
+                   "gold=2,bronze=16)")
+      ->delimiter(',');
+  load->add_option("--class-rate", o->class_rate,
+                   "CLASS=R,...: requests per second over the clients of a class instead of their share of --rate; "
+                   "0 = as fast as the worker answers")
+      ->delimiter(',');
+  load->add_option("--max-attempts", o->max_attempts,
+                   "Attempts per request when the worker says retry (busy): it waits retry_after_ms plus jitter, "
+                   "then sends again marked RETRY; 1 = never retry")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
   load->add_option("--record", o->record, "Append every write issued and every acknowledgement to FILE");
+  load->add_option("--timeline", o->timeline,
+                   "Write every request's outcome to FILE as CSV: t,class,kind,latency_us");
   load->add_option("--volume", o->volume, "Volume to use (default: the first one the clients may write)");
   load->add_option("--seed", o->seed, "Run id and random seed (default: random)");
   load->add_flag("--json", o->json, "Print the result as JSON");

@@ -27,6 +27,28 @@ std::string uptime(double seconds) {
   return buf;
 }
 
+// The scheduler's queue, then per client: its tags, what it was served,
+// and its retry budget and refusals.
+void print_scheduler(const nlohmann::json& sc) {
+  std::printf("scheduler: %s, %llu queued of %llu, %llu in the log of %llu\n",
+              sc.value("policy", std::string("?")).c_str(), sc.value("queued", 0ull), sc.value("queue_limit", 0ull),
+              sc.value("in_flight", 0ull), sc.value("queue_depth", 0ull));
+  std::printf("%-16s %7s %8s %7s %10s %9s %8s %11s %8s %9s\n", "client", "weight", "reserve", "limit", "dispatched",
+              "wait ms", "retries", "budget", "refused", "delay ms");
+  for (const auto& c : sc["clients"]) {
+    unsigned long long refused = 0;
+    for (const auto& [why, n] : c["refused"].items()) refused += n.get<unsigned long long>();
+    const auto& b = c["retry_budget"];
+    const std::string budget =
+        std::to_string(static_cast<long long>(b.value("tokens", 0.0))) + "/" +
+        std::to_string(static_cast<long long>(b.value("burst", 0.0)));
+    std::printf("%-16s %7.1f %8.0f %7.0f %10llu %9.2f %8llu %11s %8llu %9.1f\n",
+                c.value("name", std::string("?")).c_str(), c.value("weight", 0.0), c.value("reservation", 0.0),
+                c.value("limit", 0.0), c.value("dispatched", 0ull), c.value("wait_ms_mean", 0.0),
+                b.value("retries", 0ull), budget.c_str(), refused, c.value("delay_ms_mean", 0.0));
+  }
+}
+
 void print_human(const nlohmann::json& s) {
   std::cout << "worker " << s.value("name", "?") << " (pid " << s.value("pid", 0) << "), aiops "
             << s.value("version", "?") << ", up " << uptime(s.value("uptime_s", 0.0)) << "\n";
@@ -60,6 +82,7 @@ void print_human(const nlohmann::json& s) {
                 c["flushes"].get<unsigned long long>(), format_size(c["write_bytes"].get<uint64_t>()).c_str(),
                 format_size(c["read_bytes"].get<uint64_t>()).c_str(), c["refused"].get<unsigned long long>());
   }
+  if (s.contains("scheduler")) print_scheduler(s["scheduler"]);
   std::fflush(stdout);
 }
 

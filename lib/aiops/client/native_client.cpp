@@ -197,17 +197,20 @@ Result<Reply> NativeClient::receive() {
 }
 
 Status NativeClient::send_write(uint64_t handle, uint32_t volume, uint64_t offset, std::span<const std::byte> data,
-                                bool fua) {
+                                bool fua, bool retry) {
   std::array<std::byte, net::request_header_bytes> h{};
-  net::encode_request({net::Opcode::write, static_cast<uint16_t>(fua ? net::flag_fua : 0), handle, volume,
+  const auto flags = static_cast<uint16_t>((fua ? net::flag_fua : 0) | (retry ? net::flag_retry : 0));
+  net::encode_request({net::Opcode::write, flags, handle, volume,
                        static_cast<uint32_t>(data.size()), offset, checksum64(data)},
                       h.data());
   return send_all(h, data);
 }
 
-Status NativeClient::send_read(uint64_t handle, uint32_t volume, uint64_t offset, uint32_t length) {
+Status NativeClient::send_read(uint64_t handle, uint32_t volume, uint64_t offset, uint32_t length, bool retry) {
   std::array<std::byte, net::request_header_bytes> h{};
-  net::encode_request({net::Opcode::read, 0, handle, volume, length, offset, 0}, h.data());
+  net::encode_request({net::Opcode::read, static_cast<uint16_t>(retry ? net::flag_retry : 0), handle, volume, length,
+                       offset, 0},
+                      h.data());
   return send_all(h);
 }
 

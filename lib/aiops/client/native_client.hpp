@@ -58,9 +58,11 @@ class NativeClient {
   /// The volume this client may use by that name; nullptr when not granted.
   [[nodiscard]] const net::VolumeInfo* volume(std::string_view name) const;
 
+  /// `retry`: the request repeats one the worker refused (flag RETRY).
   [[nodiscard]] Status send_write(uint64_t handle, uint32_t volume, uint64_t offset, std::span<const std::byte> data,
-                                  bool fua);
-  [[nodiscard]] Status send_read(uint64_t handle, uint32_t volume, uint64_t offset, uint32_t length);
+                                  bool fua, bool retry = false);
+  [[nodiscard]] Status send_read(uint64_t handle, uint32_t volume, uint64_t offset, uint32_t length,
+                                 bool retry = false);
   [[nodiscard]] Status send_flush(uint64_t handle);
   /// Sends bytes as they are (tests of malformed input).
   [[nodiscard]] Status send_raw(std::span<const std::byte> bytes);

@@ -62,4 +62,12 @@ std::string_view to_string(Access access) noexcept {
   return "?";
 }
 
+std::string_view to_string(SchedulerConfig::Policy policy) noexcept {
+  switch (policy) {
+    case SchedulerConfig::Policy::mclock: return "mclock";
+    case SchedulerConfig::Policy::fifo: return "fifo";
+  }
+  return "?";
+}
+
 }  // namespace aiops::config

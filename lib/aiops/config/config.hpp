@@ -16,7 +16,7 @@
 //   * listeners are parsed (host/port or Unix path) and distinct (port 0
 //     aside).
 // A default-constructed Config holds the defaults of the single tables
-// (worker, log, buffer, forecast) but no listener, volume, SLA class or
+// (worker, log, buffer, forecast, scheduler) but no listener, volume, SLA class or
 // client, so it is not valid; it exists for tests and for the loader.
 //
 // Sizes are bytes in std::uint64_t members named *_bytes; durations are
@@ -103,10 +103,39 @@ struct VolumeConfig {
   bool operator==(const VolumeConfig&) const = default;
 };
 
+// What a class of clients is promised: its weight in the priority list and
+// the scheduler's tags (sched/tag_queue.hpp), and how its refused requests
+// are told to retry (sched/retry_policy.hpp, sched/retry_budget.hpp).
 struct SlaClass {
-  double weight = 1.0;  // > 0; multiplies a client's forecast load
+  double weight = 1.0;       // > 0; multiplies a client's forecast load and its scheduler weight
+  double reservation = 0.0;  // requests/s each client of the class is served first; 0 = none
+  double limit = 0.0;        // most requests/s per client; 0 = none; else >= reservation
+  std::chrono::nanoseconds retry_delay = std::chrono::milliseconds{10};  // base delay of a refusal
+  double retry_budget = 0.1;  // retries allowed per first attempt, in (0, 1]
+  double retry_burst = 10.0;  // retries allowed at once (the bucket's size), >= 1
 
   bool operator==(const SlaClass&) const = default;
+};
+
+// The I/O scheduler in front of the log and the admission control in front
+// of the log queue and the speculative buffer (sched/).
+struct SchedulerConfig {
+  enum class Policy { mclock, fifo };
+
+  Policy policy = Policy::mclock;
+  // Writes handed to the log at once; the rest wait in the scheduler's queue.
+  std::uint32_t queue_depth = 32;
+  // Most writes waiting in the queue; a full queue refuses every client.
+  std::uint32_t queue_limit = 4096;
+  // Fill of the queue (of queue_limit) above which the lowest-priority
+  // clients are refused; the highest only when it is full.
+  double queue_watermark = 0.5;
+  // The same for the speculative buffer's capacity.
+  double buffer_watermark = 0.8;
+  // A retry delay is stretched by up to this fraction at random.
+  double retry_jitter = 0.25;
+
+  bool operator==(const SchedulerConfig&) const = default;
 };
 
 enum class Access { read_only, read_write };
@@ -149,6 +178,7 @@ struct Config {
   std::map<std::string, SlaClass> sla;
   std::vector<ClientConfig> clients;
   ForecastConfig forecast;
+  SchedulerConfig scheduler;
 
   bool operator==(const Config&) const = default;
 
@@ -165,5 +195,6 @@ struct Config {
 [[nodiscard]] std::string_view to_string(LogConfig::Ack ack) noexcept;
 [[nodiscard]] std::string_view to_string(ForecastConfig::Statistic statistic) noexcept;
 [[nodiscard]] std::string_view to_string(Access access) noexcept;
+[[nodiscard]] std::string_view to_string(SchedulerConfig::Policy policy) noexcept;
 
 }  // namespace aiops::config

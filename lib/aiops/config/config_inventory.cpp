@@ -147,20 +147,49 @@ std::vector<VolumeConfig> read_volumes(const Section& root) {
   return out;
 }
 
+namespace {
+
+// Without an [sla] table: three classes whose reservations are small next
+// to what one log serves, so they hold under any flood.
+std::map<std::string, SlaClass> default_sla() {
+  using std::chrono::milliseconds;
+  return {{"gold", SlaClass{8.0, 500.0, 0.0, milliseconds{5}, 0.1, 10.0}},
+          {"silver", SlaClass{4.0, 200.0, 0.0, milliseconds{10}, 0.1, 10.0}},
+          {"bronze", SlaClass{1.0, 50.0, 0.0, milliseconds{20}, 0.1, 10.0}}};
+}
+
+SlaClass read_sla_class(const Section& sla_class) {
+  using namespace std::chrono_literals;
+  sla_class.allow_only(kSlaClassKeys);
+  SlaClass out;
+  Setting weight = sla_class.require("weight");
+  out.weight = weight.number({std::numeric_limits<double>::lowest(), 1e6});
+  if (out.weight <= 0) weight.fail("must be greater than 0, found " + toml_float(out.weight));
+  out.reservation = sla_class.number_or("reservation", out.reservation, {0.0, 1e7});
+  out.limit = sla_class.number_or("limit", out.limit, {0.0, 1e7});
+  if (out.limit > 0 && out.limit < out.reservation)
+    sla_class.require("limit").fail(toml_float(out.limit) + " is below " + sla_class.key_path("reservation") + " (" +
+                                    toml_float(out.reservation) + "); a class cannot be capped below what it is promised");
+  out.retry_delay = sla_class.duration_or("retry_delay", out.retry_delay, {1ms, 10s});
+  if (auto budget = sla_class.find("retry_budget")) {
+    out.retry_budget = budget->number({0.0, 1.0});
+    if (out.retry_budget <= 0) budget->fail("must be greater than 0, found " + toml_float(out.retry_budget));
+  }
+  out.retry_burst = sla_class.number_or("retry_burst", out.retry_burst, {1.0, 1e6});
+  return out;
+}
+
+}  // namespace
+
 std::map<std::string, SlaClass> read_sla(const Section& root) {
-  if (!root.find("sla"))
-    return {{"gold", SlaClass{8.0}}, {"silver", SlaClass{4.0}}, {"bronze", SlaClass{1.0}}};
+  if (!root.find("sla")) return default_sla();
   Section sla = root.section("sla");
   std::map<std::string, SlaClass> out;
   for (auto&& [name, node] : sla.table()) {
     std::string key = sla.key_path(name.str());
     if (auto problem = name_problem(name.str(), kSlaClassName)) fail(sla.file(), name.source().begin, key, *problem);
     Section sla_class = Section::as_section(Setting(sla.file(), node, key), "a table ([" + key + "]) with a weight");
-    sla_class.allow_only(kSlaClassKeys);
-    Setting weight = sla_class.require("weight");
-    double value = weight.number({std::numeric_limits<double>::lowest(), 1e6});
-    if (value <= 0) weight.fail("must be greater than 0, found " + toml_float(value));
-    out.emplace(std::string(name.str()), SlaClass{value});
+    out.emplace(std::string(name.str()), read_sla_class(sla_class));
   }
   return out;
 }

@@ -75,10 +75,20 @@ Json document(const Config& c) {
   for (const auto& v : c.volumes)
     out["volume"].push_back(Json{{"name", v.name}, {"id", v.id}, {"size", format_size(v.size_bytes)}});
   out["sla"] = Json::object();
-  for (const auto& [name, sla_class] : c.sla) out["sla"][name] = Json{{"weight", sla_class.weight}};
+  for (const auto& [name, k] : c.sla)
+    out["sla"][name] = Json{{"weight", k.weight},           {"reservation", k.reservation},
+                            {"limit", k.limit},             {"retry_delay", format_duration(k.retry_delay)},
+                            {"retry_budget", k.retry_budget}, {"retry_burst", k.retry_burst}};
   out["client"] = Json::array();
   for (const auto& client : c.clients) out["client"].push_back(client_document<Json>(client));
   out["forecast"] = forecast_document<Json>(c.forecast);
+  const SchedulerConfig& s = c.scheduler;
+  out["scheduler"] = Json{{"policy", to_string(s.policy)},
+                          {"queue_depth", s.queue_depth},
+                          {"queue_limit", s.queue_limit},
+                          {"queue_watermark", s.queue_watermark},
+                          {"buffer_watermark", s.buffer_watermark},
+                          {"retry_jitter", s.retry_jitter}};
   return out;
 }
 

@@ -222,6 +222,11 @@ std::int64_t Section::integer_or(std::string_view key, std::int64_t fallback, Bo
   return setting ? setting->integer(b) : fallback;
 }
 
+double Section::number_or(std::string_view key, double fallback, Bounds<double> b) const {
+  auto setting = find(key);
+  return setting ? setting->number(b) : fallback;
+}
+
 std::uint64_t Section::size_or(std::string_view key, std::uint64_t fallback, Bounds<std::uint64_t> b) const {
   auto setting = find(key);
   return setting ? setting->size(b) : fallback;

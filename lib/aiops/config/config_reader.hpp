@@ -108,6 +108,7 @@ class Section {
   // The value of `key`, or `fallback` when the key is absent.
   [[nodiscard]] std::string string_or(std::string_view key, std::string fallback) const;
   [[nodiscard]] std::int64_t integer_or(std::string_view key, std::int64_t fallback, Bounds<std::int64_t> b) const;
+  [[nodiscard]] double number_or(std::string_view key, double fallback, Bounds<double> b) const;
   [[nodiscard]] std::uint64_t size_or(std::string_view key, std::uint64_t fallback, Bounds<std::uint64_t> b) const;
   [[nodiscard]] std::chrono::nanoseconds duration_or(std::string_view key, std::chrono::nanoseconds fallback,
                                                      Bounds<std::chrono::nanoseconds> b) const;

@@ -1,4 +1,4 @@
-// [worker], [log], [buffer] and [forecast]: single tables whose keys all have
+// [worker], [log], [buffer], [forecast] and [scheduler]: single tables whose keys all have
 // defaults. The bounds here are the ones man/aiops.toml.5 documents.
 #include <chrono>
 #include <cstdint>
@@ -140,6 +140,19 @@ ForecastConfig read_forecast(const Section& forecast, const std::filesystem::pat
   out.reload_interval = forecast.duration_or("reload_interval", out.reload_interval, {1s, kDay});
   check_order(forecast, "horizon", out.horizon, Order::at_least, "interval", out.interval, format_duration);
   check_seasons(forecast, out);
+  return out;
+}
+
+SchedulerConfig read_scheduler(const Section& scheduler) {
+  scheduler.allow_only(kSchedulerKeys);
+  SchedulerConfig out;
+  constexpr std::array policies{SchedulerConfig::Policy::mclock, SchedulerConfig::Policy::fifo};
+  out.policy = scheduler.choice_or("policy", out.policy, std::span<const SchedulerConfig::Policy>(policies));
+  out.queue_depth = static_cast<std::uint32_t>(scheduler.integer_or("queue_depth", out.queue_depth, {1, 65536}));
+  out.queue_limit = static_cast<std::uint32_t>(scheduler.integer_or("queue_limit", out.queue_limit, {16, 16777216}));
+  out.queue_watermark = scheduler.number_or("queue_watermark", out.queue_watermark, {0.0, 1.0});
+  out.buffer_watermark = scheduler.number_or("buffer_watermark", out.buffer_watermark, {0.0, 1.0});
+  out.retry_jitter = scheduler.number_or("retry_jitter", out.retry_jitter, {0.0, 1.0});
   return out;
 }
 

@@ -24,6 +24,9 @@ struct Shared {
       : opt(o), run(r), record(w), deadline(d) {}
 
   const LoadOptions& opt;
+  unsigned clients = 0;             // load clients in all
+  std::vector<size_t> identity_of;  // by load client: index into opt.identities
+  std::vector<Clock::duration> interval_of;  // by load client: time between requests; 0 = unpaced
   uint64_t run;
   RecordWriter* record;
   Clock::time_point deadline;
@@ -56,15 +59,13 @@ struct Tally {
 class LoadClient {
  public:
   LoadClient(Shared& shared, unsigned index)
-      : s_(shared), index_(index), identity_(shared.opt.identities[index % shared.opt.identities.size()]),
+      : s_(shared), index_(index), identity_(shared.opt.identities[shared.identity_of[index]]),
         rng_(shared.run ^ (uint64_t{index} * 0x9E3779B97F4A7C15ull)) {}
 
   void run(Tally& out) {
     // With a rate, each client issues its share on a fixed schedule (a
     // request that runs late is not made up for by a burst).
-    const auto interval = s_.opt.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
-                                                std::chrono::duration<double>(s_.opt.clients / s_.opt.rate))
-                                          : Clock::duration::zero();
+    const auto interval = s_.interval_of[index_];
     auto next = Clock::now();
     while (Clock::now() < s_.deadline && !s_.fatal) {
       if (interval > Clock::duration::zero()) {
@@ -113,11 +114,11 @@ class LoadClient {
       return false;
     }
     volume_ = it->id;
-    uint64_t region = it->size_bytes / s_.opt.clients;
+    uint64_t region = it->size_bytes / s_.clients;
     slots_ = region / s_.opt.write_size;
     if (slots_ == 0) {
       s_.give_up(Error(Errc::invalid_argument, "volume " + it->name + " is too small for " +
-                                                   std::to_string(s_.opt.clients) + " clients of " +
+                                                   std::to_string(s_.clients) + " clients of " +
                                                    std::to_string(s_.opt.write_size) + "-byte writes"));
       return false;
     }
@@ -149,13 +150,44 @@ class LoadClient {
     back_off();
   }
 
-  void refused(Tally& out, const net::ReplyHeader& reply) {
+  // A refusal the request may outlive: the worker said when to come back.
+  static bool worth_retrying(const net::ReplyHeader& reply) {
+    switch (reply.status) {
+      case net::Status::busy:
+      case net::Status::too_many_outstanding: return true;
+      case net::Status::checksum_mismatch: return reply.retry_after_ms > 0;
+      default: return false;
+    }
+  }
+
+  // Counts a refusal reply; true when the request is to be sent again
+  // (after the wait it asked for), false when it failed for good.
+  bool refused(Tally& out, const net::ReplyHeader& reply, unsigned attempt) {
     note(out, LoadEvent::error, Clock::now());
-    ++out.errors;
-    ++out.cls.errors;
-    ++out.by_status[std::string(net::status_name(reply.status))];
-    if (reply.retry_after_ms > 0)
-      std::this_thread::sleep_until(std::min(Clock::now() + std::chrono::milliseconds(reply.retry_after_ms), s_.deadline));
+    ++out.cls.refusals;
+    if (reply.retry_after_ms > 0) {
+      ++out.cls.delays;
+      out.cls.delay_ms_sum += reply.retry_after_ms;
+    }
+    const bool retry = worth_retrying(reply) && attempt < s_.opt.max_attempts;
+    if (worth_retrying(reply) && !retry) ++out.cls.gave_up;
+    if (!retry) {
+      ++out.errors;
+      ++out.cls.errors;
+      ++out.by_status[std::string(net::status_name(reply.status))];
+    }
+    if (reply.retry_after_ms > 0) {
+      // Plus up to a quarter more, so that clients told the same delay do
+      // not all come back at once.
+      std::uniform_real_distribution<double> jitter(1.0, 1.25);
+      const auto wait = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double, std::milli>(reply.retry_after_ms * jitter(rng_)));
+      std::this_thread::sleep_until(std::min(Clock::now() + wait, s_.deadline));
+    }
+    if (!retry) return false;
+    if (Clock::now() >= s_.deadline) return false;  // the run is over: not sent again, not an error
+    ++out.cls.retries;
+    return true;
   }
 
   void write_one(Tally& out, bool fua) {
@@ -165,15 +197,17 @@ class LoadClient {
     stamp_payload(id, offset, payload_);
     if (s_.record) s_.record->issued(id, volume_, offset);
     auto t0 = Clock::now();
-    Status sent = conn_->send_write(id.sequence, volume_, offset, payload_, fua);
-    auto reply = sent.ok() ? conn_->receive() : Result<client::Reply>(sent.error());
-    if (!reply.ok()) {
-      uncertain_[slot].push_back(id.sequence);  // it may or may not have landed
-      return lost(out);
-    }
-    if (reply->header.status != net::Status::ok) {
+    ++out.cls.first_attempts;
+    for (unsigned attempt = 1;; ++attempt) {
+      Status sent = conn_->send_write(id.sequence, volume_, offset, payload_, fua, attempt > 1);
+      auto reply = sent.ok() ? conn_->receive() : Result<client::Reply>(sent.error());
+      if (!reply.ok()) {
+        uncertain_[slot].push_back(id.sequence);  // it may or may not have landed
+        return lost(out);
+      }
+      if (reply->header.status == net::Status::ok) break;
       if (reply->header.status == net::Status::io_error) uncertain_[slot].push_back(id.sequence);
-      return refused(out, reply->header);
+      if (!refused(out, reply->header, attempt)) return;
     }
     out.cls.latency.record(static_cast<uint64_t>((Clock::now() - t0).count()));
     note(out, LoadEvent::ok, t0);
@@ -189,10 +223,15 @@ class LoadClient {
     uint64_t slot = rng_() % slots_;
     uint64_t offset = base_ + slot * s_.opt.write_size;
     auto t0 = Clock::now();
-    Status sent = conn_->send_read(0, volume_, offset, s_.opt.write_size);
-    auto reply = sent.ok() ? conn_->receive() : Result<client::Reply>(sent.error());
-    if (!reply.ok()) return lost(out);
-    if (reply->header.status != net::Status::ok) return refused(out, reply->header);
+    ++out.cls.first_attempts;
+    Result<client::Reply> reply = Error(Errc::invalid_argument, "no attempt");
+    for (unsigned attempt = 1;; ++attempt) {
+      Status sent = conn_->send_read(0, volume_, offset, s_.opt.write_size, attempt > 1);
+      reply = sent.ok() ? conn_->receive() : Result<client::Reply>(sent.error());
+      if (!reply.ok()) return lost(out);
+      if (reply->header.status == net::Status::ok) break;
+      if (!refused(out, reply->header, attempt)) return;
+    }
     out.cls.latency.record(static_cast<uint64_t>((Clock::now() - t0).count()));
     note(out, LoadEvent::ok, t0);
     ++out.reads;
@@ -248,19 +287,62 @@ void merge(LoadResult& r, const Tally& t, const std::string& sla) {
   r.read_mismatches += t.mismatches;
   for (const auto& [k, v] : t.by_status) r.errors_by_status[k] += v;
   ClassResult& c = r.classes[sla];
+  ++c.clients;
   c.writes += t.cls.writes;
   c.reads += t.cls.reads;
   c.errors += t.cls.errors;
+  c.first_attempts += t.cls.first_attempts;
+  c.retries += t.cls.retries;
+  c.refusals += t.cls.refusals;
+  c.delays += t.cls.delays;
+  c.delay_ms_sum += t.cls.delay_ms_sum;
+  c.gave_up += t.cls.gave_up;
   c.latency.merge(t.cls.latency);
+}
+
+
+// Which identity each load client uses, and how often it may send.
+Status plan_clients(const LoadOptions& opt, Shared& shared) {
+  unsigned& clients = shared.clients;
+  if (opt.class_clients.empty()) {
+    clients = opt.clients;
+    for (unsigned i = 0; i < clients; ++i) shared.identity_of.push_back(i % opt.identities.size());
+  } else {
+    clients = 0;
+    for (const auto& [sla, n] : opt.class_clients) {
+      std::vector<size_t> of_class;
+      for (size_t i = 0; i < opt.identities.size(); ++i)
+        if (opt.identities[i].sla == sla) of_class.push_back(i);
+      if (of_class.empty())
+        return Error(Errc::invalid_argument, "load: no client of SLA class \"" + sla + "\" has a token");
+      for (unsigned k = 0; k < n; ++k) shared.identity_of.push_back(of_class[k % of_class.size()]);
+      clients += n;
+    }
+  }
+  if (clients == 0) return Error(Errc::invalid_argument, "load: --clients must be at least 1");
+  std::map<std::string, unsigned> per_class;
+  for (size_t i : shared.identity_of) ++per_class[opt.identities[i].sla];
+  for (const auto& [sla, rate] : opt.class_rate)
+    if (per_class.count(sla) == 0) return Error(Errc::invalid_argument, "load: no load client of SLA class \"" + sla + "\"");
+  for (size_t i : shared.identity_of) {
+    const std::string& sla = opt.identities[i].sla;
+    const auto it = opt.class_rate.find(sla);
+    const double rate = it != opt.class_rate.end() ? it->second / per_class[sla] : opt.rate / clients;
+    shared.interval_of.push_back(rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(1.0 / rate))
+                                          : Clock::duration::zero());
+  }
+  return {};
 }
 
 }  // namespace
 
 Result<LoadResult> run_load(const LoadOptions& opt) {
-  if (opt.clients == 0) return Error(Errc::invalid_argument, "load: --clients must be at least 1");
+  if (opt.clients == 0 && opt.class_clients.empty()) return Error(Errc::invalid_argument, "load: --clients must be at least 1");
   if (opt.identities.empty()) return Error(Errc::invalid_argument, "load: no client identities to connect as");
   if (opt.write_size < stamp_min_bytes)
     return Error(Errc::invalid_argument, "load: --write-size must be at least " + std::to_string(stamp_min_bytes));
+  if (opt.max_attempts == 0) return Error(Errc::invalid_argument, "load: --max-attempts must be at least 1");
   uint64_t run = opt.seed != 0 ? opt.seed : std::random_device{}() * 0x100000001ull ^ std::random_device{}();
   std::unique_ptr<RecordWriter> record;
   if (opt.record) {
@@ -270,9 +352,10 @@ Result<LoadResult> run_load(const LoadOptions& opt) {
   auto start = Clock::now();
   Shared shared(opt, run, record.get(), start + std::chrono::duration_cast<Clock::duration>(opt.duration));
   shared.start = start;
-  std::vector<Tally> tallies(opt.clients);
+  AIOPS_TRY(plan_clients(opt, shared));
+  std::vector<Tally> tallies(shared.clients);
   std::vector<std::thread> threads;
-  for (unsigned i = 0; i < opt.clients; ++i)
+  for (unsigned i = 0; i < shared.clients; ++i)
     threads.emplace_back([&, i] { LoadClient(shared, i).run(tallies[i]); });
   auto next = start + std::chrono::seconds(1);
   while (Clock::now() < shared.deadline && !shared.fatal) {
@@ -288,8 +371,8 @@ Result<LoadResult> run_load(const LoadOptions& opt) {
   r.started = start;
   r.run = run;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  for (unsigned i = 0; i < opt.clients; ++i) {
-    const std::string& sla = opt.identities[i % opt.identities.size()].sla;
+  for (unsigned i = 0; i < shared.clients; ++i) {
+    const std::string& sla = opt.identities[shared.identity_of[i]].sla;
     merge(r, tallies[i], sla);
     r.client_classes.push_back(sla);
     r.events.insert(r.events.end(), tallies[i].events.begin(), tallies[i].events.end());

@@ -43,9 +43,11 @@ std::optional<DecodeError> must_be_zero(Opcode opcode, std::string_view field, u
 
 std::optional<DecodeError> check_request_flags(const RequestHeader& h) {
   if ((h.flags & ~known_request_flags) != 0)
-    return malformed("unknown flag bits " + hex(h.flags & ~known_request_flags, 4) + " (only bit 0, FUA, is defined)");
+    return malformed("unknown flag bits " + hex(h.flags & ~known_request_flags, 4) +
+                     " (only bit 0, FUA, and bit 1, RETRY, are defined)");
   if (h.fua() && h.opcode != Opcode::write)
     return malformed("FUA flag on a " + std::string(opcode_name(h.opcode)) + " request (only write takes it)");
+  if (h.retry() && h.opcode == Opcode::hello) return malformed("RETRY flag on a hello request");
   return std::nullopt;
 }
 

@@ -18,7 +18,9 @@
 //        4     1 version   1
 //        5     1 opcode    1 HELLO, 2 WRITE, 3 READ, 4 FLUSH
 //        6     2 flags     bit 0: FUA, WRITE only: acknowledge once durable.
-//                          Other bits are 0 in version 1.
+//                          bit 1: RETRY, not on HELLO: this request repeats
+//                          one the server refused (counted against the
+//                          client's retry budget). Other bits are 0.
 //        8     8 handle    chosen by the client, echoed in the reply
 //       16     4 volume    volume id for WRITE and READ; 0 otherwise
 //       20     4 length    HELLO: body bytes, 4 to 1024; WRITE: payload bytes;
@@ -86,7 +88,7 @@
 //
 // Validity. decode_request() checks, in this order, one rule per check:
 // magic, version (unsupported_version), opcode, unknown flag bits, FUA only
-// on WRITE, then the fields of the opcode (HELLO: volume 0, offset 0, length
+// on WRITE, RETRY not on HELLO, then the fields of the opcode (HELLO: volume 0, offset 0, length
 // 4..1024; WRITE/READ: length > 0; READ: checksum 0; FLUSH: volume, length,
 // offset and checksum 0). All failures are malformed except the version
 // (unsupported_version) and a zero length for WRITE/READ (out_of_range). A
@@ -115,7 +117,8 @@ inline constexpr uint8_t protocol_version = 1;
 inline constexpr size_t request_header_bytes = 40, reply_header_bytes = 32;
 
 inline constexpr uint16_t flag_fua = 1;
-inline constexpr uint16_t known_request_flags = flag_fua;
+inline constexpr uint16_t flag_retry = 2;
+inline constexpr uint16_t known_request_flags = flag_fua | flag_retry;
 
 inline constexpr uint32_t hello_body_min_bytes = 4, hello_body_max_bytes = 1024;
 inline constexpr size_t client_name_max_bytes = 64, token_max_bytes = 256;
@@ -190,6 +193,7 @@ struct RequestHeader {
   uint64_t checksum = 0;
 
   [[nodiscard]] bool fua() const noexcept { return (flags & flag_fua) != 0; }
+  [[nodiscard]] bool retry() const noexcept { return (flags & flag_retry) != 0; }
   /// Bytes that follow this header on the wire: `length` for HELLO and
   /// WRITE, 0 otherwise.
   [[nodiscard]] uint32_t payload_bytes() const noexcept;

@@ -91,8 +91,12 @@ Result<nlohmann::json> body(EngineContext& c, Step step) {
       if (current(c.buffer.segment()) < Step::prepare)
         return Error(Errc::invalid_argument, "activate: run prepare first (phase idle)");
       // Every log write queued so far is acknowledged before the first
-      // buffer entry exists: the log's sync is a barrier behind them.
-      AIOPS_TRY(c.buffer.switch_intake(true, [&] { return c.store.flush(); }));
+      // buffer entry exists: the log's sync is a barrier behind them, and
+      // behind those the scheduler still held.
+      AIOPS_TRY(c.buffer.switch_intake(true, [&] {
+        if (c.drain_log_queue) c.drain_log_queue();
+        return c.store.flush();
+      }));
       return nlohmann::json{{"intake", "buffer"}};
     }
     case Step::flush: {

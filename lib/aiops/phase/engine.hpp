@@ -55,6 +55,10 @@ struct EngineContext {
   /// The worker's swap (worker/handover.cpp): starts the new binary and
   /// hands over; on failure the worker serves on and says why.
   std::function<Result<nlohmann::json>()> swap;
+  /// The worker's scheduler (sched/dispatcher.hpp): hands every write
+  /// still waiting for the log to it, so that activate's barrier covers
+  /// them.
+  std::function<void()> drain_log_queue;
 };
 
 /// Runs `step`; the JSON says what it did (see aiops(1), phase --json).

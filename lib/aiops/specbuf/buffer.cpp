@@ -6,13 +6,13 @@
 #include <cstring>
 
 #include "aiops/core/logger.hpp"
+#include "aiops/sched/client_plan.hpp"
 #include "aiops/specbuf/reorder.hpp"
 
 namespace aiops::specbuf {
 
 namespace {
 
-constexpr double lowest_share = 0.8;  // of the capacity, for the last-ranked client
 constexpr uint32_t retry_base_ms = 20;
 constexpr size_t apply_batch_entries = 1024;
 constexpr uint64_t apply_batch_bytes = 16ull << 20;
@@ -147,6 +147,11 @@ void Buffer::publish_priorities(const PriorityList& list) {
     log_warning("priority list has " + std::to_string(list.clients.size()) + " clients; the buffer header holds " +
                 std::to_string(max_priorities) + ", the rest rank last");
   load_priorities();
+  if (priority_observer_) priority_observer_(list);
+}
+
+void Buffer::set_priority_observer(std::function<void(const PriorityList&)> observer) {
+  priority_observer_ = std::move(observer);
 }
 
 Buffer::Rank Buffer::rank_of(uint32_t client) const {
@@ -159,15 +164,15 @@ Buffer::Rank Buffer::rank_of(uint32_t client) const {
 // last. One lock for both the client's rank and the size of the list.
 double Buffer::position_of(uint32_t client) const {
   std::lock_guard lock(priorities_mu_);
-  const uint32_t n = ranked_clients_;
-  if (n <= 1) return 0.0;
   auto it = ranks_.find(client);
-  const uint32_t rank = it == ranks_.end() || it->second.rank == 0 ? n : std::min(it->second.rank, n);
-  return static_cast<double>(rank - 1) / static_cast<double>(n - 1);
+  return sched::rank_position(it == ranks_.end() ? 0 : it->second.rank, ranked_clients_);
 }
 
-// Rank 1 may fill everything, the last rank lowest_share.
-double Buffer::share_of(uint32_t client) const { return 1.0 - (1.0 - lowest_share) * position_of(client); }
+// Rank 1 may fill everything, the last rank buffer_watermark of it.
+double Buffer::share_of(uint32_t client) const {
+  if (config_.scheduler.policy == config::SchedulerConfig::Policy::fifo) return 1.0;
+  return 1.0 - (1.0 - config_.scheduler.buffer_watermark) * position_of(client);
+}
 
 double Buffer::fill() const {
   const auto& h = segment_->header();
@@ -182,6 +187,13 @@ double Buffer::fill() const {
 uint32_t Buffer::retry_after_ms(uint32_t client) const {
   const double f = std::clamp(fill(), 0.0, 1.0);
   return static_cast<uint32_t>(retry_base_ms * (1 + 3 * position_of(client)) * (1 + 9 * f));
+}
+
+void Buffer::set_retry_delay(RetryDelay delay) { retry_delay_ = std::move(delay); }
+
+uint32_t Buffer::delay_for(uint32_t client, bool full) const {
+  if (retry_delay_) return retry_delay_(client, std::clamp(fill(), 0.0, 1.0), full);
+  return retry_after_ms(client);
 }
 
 // ---- intake
@@ -199,7 +211,7 @@ IntakeResult Buffer::write_held(uint32_t client, uint32_t volume, uint64_t offse
   if (static_cast<double>(payload.size()) > share * static_cast<double>(segment_->header().arena_bytes))
     return {Intake::too_large, 0};
   auto r = segment_->reserve(static_cast<uint32_t>(payload.size()), share);
-  if (!r) return {Intake::full, retry_after_ms(client)};
+  if (!r) return {Intake::full, delay_for(client, true)};
   EntryRecord& e = *r->entry;
   e.client = client;
   e.volume = volume;
@@ -330,7 +342,7 @@ bool Buffer::decide_next(bool wait_for_writers) {
       e.move(EntryState::pending, EntryState::rejected);
       h.rejected.fetch_add(1, std::memory_order_relaxed);
       log_warning("speculative buffer: rejected " + v.problem);
-      if (waiter != nullptr) waiter->buffer_done(v.status, retry_after_ms(e.client));
+      if (waiter != nullptr) waiter->buffer_done(v.status, delay_for(e.client, false));
       waiter = nullptr;
       state = EntryState::rejected;
     }
@@ -415,16 +427,36 @@ Result<uint64_t> Buffer::reorder_held() {
   for (uint64_t s = tail; s < validated; ++s) {
     EntryRecord& e = segment_->slot(s);
     if (e.seq != s || e.load_state() != EntryState::valid || e.rank.load(std::memory_order_acquire) != 0) continue;
-    entries.push_back({s, e.client, e.volume, e.offset, e.length, rank_of(e.client).score});
+    entries.push_back({s, e.client, e.volume, e.offset, e.length, 0.0});
     records.push_back(&e);
   }
   if (entries.empty()) return uint64_t{0};
+  const std::vector<double> priority = apply_priorities(entries);
+  for (size_t i = 0; i < entries.size(); ++i) entries[i].priority = priority[i];
   const std::vector<size_t> order = specbuf::reorder(entries);
   // The range is taken first, so a runner that dies half-way leaves a
   // prefix of the order ranked and the next one ranks the rest after it.
   const uint64_t base = h.next_rank.fetch_add(order.size(), std::memory_order_acq_rel);
   for (size_t i = 0; i < order.size(); ++i) records[order[i]]->rank.store(base + i, std::memory_order_release);
   return static_cast<uint64_t>(order.size());
+}
+
+// Tags k / weight per client, negated (reorder takes the highest first);
+// all 0 under fifo, which leaves acknowledgement order.
+std::vector<double> Buffer::apply_priorities(std::span<const ReorderEntry> entries) const {
+  std::vector<double> out(entries.size(), 0.0);
+  if (config_.scheduler.policy == config::SchedulerConfig::Policy::fifo) return out;
+  std::unordered_map<uint32_t, std::pair<double, uint64_t>> clients;  // weight, entries so far
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto [it, fresh] = clients.try_emplace(entries[i].client, 1.0, 0);
+    if (fresh) {
+      const config::ClientConfig* c = config_.find_client(entries[i].client);
+      const double class_weight = c != nullptr ? config_.sla.at(c->sla).weight : 1.0;
+      it->second.first = sched::scheduler_weight(class_weight, position_of(entries[i].client));
+    }
+    out[i] = -static_cast<double>(++it->second.second) / it->second.first;
+  }
+  return out;
 }
 
 Result<ApplyReport> Buffer::apply(store::BlockStore& store) {

@@ -33,10 +33,21 @@
 //
 // Admission. Each client may fill the buffer up to a share of its capacity
 // that falls with its rank in the priority list in force: the first may use
-// all of it, the last 80%. So when space runs short the lowest-ranked are
-// refused first, and a higher-ranked client is never refused while space
-// remains that a lower-ranked one would get. A refusal carries a retry
-// delay that grows with rank and with how full the buffer is.
+// all of it, the last [scheduler] buffer_watermark of it (sched/admission.hpp
+// applies the same rule to the log queue). So when space runs short the
+// lowest-ranked are refused first, and a higher-ranked client is never
+// refused while space remains that a lower-ranked one would get. With
+// [scheduler] policy = "fifo" every client may fill all of it. A refusal
+// carries a retry delay that grows with rank and with how full the buffer
+// is: the worker's admission control sets it (set_retry_delay); without
+// one, 20 ms x (1 + 3 x position) x (1 + 9 x fill).
+//
+// Apply order (reorder). With policy mclock, each client's valid entries get
+// tags k / weight (k = 1, 2, ... in acknowledgement order; weight as the
+// scheduler's, sched/client_plan.hpp), and the order takes the smallest tag
+// first among the entries free to go (reorder.hpp): the clients' entries are
+// interleaved in proportion to their weights, so no class waits for every
+// entry of a heavier one. With fifo, acknowledgement order.
 //
 // Thread-safety: every member may be called from any thread. apply(),
 // reorder() and validate() serialise among themselves.
@@ -59,6 +70,7 @@
 #include "aiops/core/error.hpp"
 #include "aiops/net/protocol.hpp"
 #include "aiops/specbuf/priority_list.hpp"
+#include "aiops/specbuf/reorder.hpp"
 #include "aiops/specbuf/segment.hpp"
 #include "aiops/specbuf/validator.hpp"
 #include "aiops/store/block_store.hpp"
@@ -183,6 +195,9 @@ class Buffer {
 
   /// Puts `list` in force and into the segment header.
   void publish_priorities(const PriorityList& list);
+  /// Told every list publish_priorities puts in force (the worker's
+  /// scheduler follows the buffer's list). Set before anything publishes.
+  void set_priority_observer(std::function<void(const PriorityList&)> observer);
   /// Decides every entry reserved before the call.
   [[nodiscard]] Result<ValidateReport> validate();
   /// Gives every valid, unranked entry its apply rank; returns how many.
@@ -195,6 +210,11 @@ class Buffer {
 
   /// The retry delay for `client` at the buffer's current fill.
   [[nodiscard]] uint32_t retry_after_ms(uint32_t client) const;
+  /// How the worker computes retry delays: for `client`, at buffer fill
+  /// `fill`, for a write refused because the buffer is full for it (`full`)
+  /// or rejected by the validator. Set before the intake opens.
+  using RetryDelay = std::function<uint32_t(uint32_t client, double fill, bool full)>;
+  void set_retry_delay(RetryDelay delay);
 
  private:
   struct Rank {
@@ -208,6 +228,8 @@ class Buffer {
   [[nodiscard]] double position_of(uint32_t client) const;
   [[nodiscard]] double share_of(uint32_t client) const;
   [[nodiscard]] double fill() const;
+  [[nodiscard]] uint32_t delay_for(uint32_t client, bool full) const;
+  [[nodiscard]] std::vector<double> apply_priorities(std::span<const ReorderEntry> entries) const;
   bool decide_next(bool wait_for_writers);
   void validator_loop();
   Status wait_validated(uint64_t target);
@@ -222,6 +244,9 @@ class Buffer {
   std::unique_ptr<Segment> segment_;
   Validator validator_;
   uint64_t attach_head_ = 0;  // entries below it were written before this process attached
+
+  RetryDelay retry_delay_;  // set once, before writers come
+  std::function<void(const PriorityList&)> priority_observer_;  // likewise
 
   mutable std::mutex priorities_mu_;
   std::unordered_map<uint32_t, Rank> ranks_;

@@ -20,13 +20,18 @@ constexpr uint32_t retry_after_busy_ms = 100;
 constexpr size_t discard_chunk_bytes = 64 << 10;
 constexpr size_t input_buffer_bytes = 64 << 10;
 constexpr unsigned max_inline_depth = 16;
+constexpr auto busy_log_interval = std::chrono::seconds(1);
 
 // A write on its way through the block store; owns the payload until the
 // log has it.
+// A write on its way through the scheduler and the block store; owns the
+// payload until the log has it, and lets the scheduler's next write in
+// when it completes.
 class PendingWrite final : public store::WriteCompletion {
  public:
-  PendingWrite(std::shared_ptr<Connection> connection, uint64_t handle, std::vector<std::byte> payload)
-      : connection_(std::move(connection)), handle_(handle), payload_(std::move(payload)) {}
+  PendingWrite(std::shared_ptr<Connection> connection, uint64_t handle, std::vector<std::byte> payload,
+               sched::Dispatcher& dispatcher)
+      : connection_(std::move(connection)), handle_(handle), payload_(std::move(payload)), dispatcher_(dispatcher) {}
 
   [[nodiscard]] const std::vector<std::byte>& payload() const { return payload_; }
 
@@ -36,16 +41,19 @@ class PendingWrite final : public store::WriteCompletion {
     auto conn = std::move(connection_);
     auto handle = handle_;
     auto bytes = static_cast<uint32_t>(payload_.size());
+    auto& dispatcher = dispatcher_;
     delete this;  // the last use of this object; the log is done with the payload
     asio::post(conn->executor(), [conn, handle, status, bytes] {
       conn->finished(handle, net::Opcode::write, status, bytes);
     });
+    dispatcher.done();
   }
 
  private:
   std::shared_ptr<Connection> connection_;
   uint64_t handle_;
   std::vector<std::byte> payload_;
+  sched::Dispatcher& dispatcher_;
 };
 
 // A write taken by the speculative buffer: answered when the validator
@@ -235,8 +243,8 @@ void Connection::on_header() {
   }
   if (client_ == nullptr) return refuse(h, net::Status::not_authenticated, "request before HELLO", true);
   const bool has_payload = h.opcode == net::Opcode::write;
-  auto refuse_and_skip = [&](net::Status status, const std::string& why) {
-    refuse(h, status, why);
+  auto refuse_and_skip = [&](net::Status status, const std::string& why, std::optional<uint32_t> retry_after = {}) {
+    refuse(h, status, why, false, retry_after);
     if (has_payload) discard(h.length);
     else read_header();
   };
@@ -247,6 +255,8 @@ void Connection::on_header() {
     return refuse_and_skip(net::Status::too_many_outstanding,
                            "already " + std::to_string(outstanding_) + " outstanding, the limit is max_outstanding " +
                                std::to_string(cfg.max_outstanding));
+  if (auto d = server_.context().admission.on_request(client_->id, h.retry()); !d.admitted())
+    return refuse_and_skip(net::Status::busy, "retry budget spent ([sla] retry_budget, retry_burst)", d.retry_after_ms);
   switch (h.opcode) {
     case net::Opcode::write:
       return read_body(h.length, [this, h](std::vector<std::byte> payload) {
@@ -368,18 +378,30 @@ void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte
                                                    " bytes do not fit in the speculative buffer ([buffer] size)");
   }
   const uint64_t hash = checksum64(payload);
-  if (hash != h.checksum) return refuse(h, net::Status::checksum_mismatch, "payload does not match its checksum");
+  auto& dispatcher = ctx.dispatcher;
+  if (hash != h.checksum)
+    return refuse(h, net::Status::checksum_mismatch, "payload does not match its checksum", false,
+                  ctx.admission.refuse(client_->id, dispatcher.fill(), sched::Refusal::invalid));
   std::string why;
   if (auto s = check_access(h.volume, true, why); s != net::Status::ok) return refuse(h, s, why);
   if (!net::extent_fits(h.offset, h.length, ctx.clients.volume(h.volume)->size_bytes))
     return refuse(h, net::Status::out_of_range, "extent ends beyond the volume");
+  if (auto d = ctx.admission.admit_log(client_->id, dispatcher.fill()); !d.admitted())
+    return refuse(h, net::Status::busy, "the log queue is too full for this client's priority", false,
+                  d.retry_after_ms);
   const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
-  auto* pending = new PendingWrite(shared_from_this(), h.handle, std::move(payload));
+  auto* pending = new PendingWrite(shared_from_this(), h.handle, std::move(payload), dispatcher);
   store::WriteRequest request{client_->id, h.volume, h.offset, pending->payload(),
                               durable ? wal::Durability::durable : wal::Durability::written, hash};
-  if (Status s = ctx.store->write(request, *pending); !s.ok()) {
+  // The store only refuses what the checks above passed when it cannot
+  // take writes at all; the answer then goes the way of a failed write.
+  auto start = [&store = ctx.store, request, pending] {
+    if (Status s = store->write(request, *pending); !s.ok()) pending->write_done(s.error());
+  };
+  if (!dispatcher.submit(client_->id, std::move(start))) {
     delete pending;
-    return refuse(h, net::status_for_storage_error(s.error().code()), s.error().message());
+    return refuse(h, net::Status::busy, "the log queue is full ([scheduler] queue_limit)", false,
+                  ctx.admission.refuse(client_->id, 1.0, sched::Refusal::log_queue));
   }
   ++outstanding_;
   note_extent(h.volume, h.offset, h.length);
@@ -449,9 +471,23 @@ uint32_t Connection::retry_after(net::Status status, std::optional<uint32_t> giv
 
 void Connection::refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after,
                         std::optional<uint32_t> retry_after_ms) {
-  log_warning(who() + ": " + std::string(net::opcode_name(h.opcode)) + " (handle " + std::to_string(h.handle) +
-              ") refused with " + std::string(net::status_name(status)) + ": " + why +
-              (close_after ? "; closing the connection" : ""));
+  std::string unlogged;
+  bool quiet = false;
+  if (status == net::Status::busy) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < busy_quiet_until_) {
+      ++busy_unlogged_;
+      quiet = true;
+    } else {
+      if (busy_unlogged_ > 0) unlogged = " (and " + std::to_string(busy_unlogged_) + " busy refusals not logged before)";
+      busy_unlogged_ = 0;
+      busy_quiet_until_ = now + busy_log_interval;
+    }
+  }
+  if (!quiet)
+    log_warning(who() + ": " + std::string(net::opcode_name(h.opcode)) + " (handle " + std::to_string(h.handle) +
+                ") refused with " + std::string(net::status_name(status)) + ": " + why +
+                (close_after ? "; closing the connection" : "") + unlogged);
   if (client_ != nullptr) server_.context().counters.at(client_->id).refused.fetch_add(1, std::memory_order_relaxed);
   send({h.opcode, status, h.handle, retry_after(status, retry_after_ms), 0, 0}, {}, close_after);
 }

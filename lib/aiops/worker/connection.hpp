@@ -13,7 +13,15 @@
 //     granted and writable (access_denied), extent inside (out_of_range).
 // A refused WRITE's payload is still read (and dropped) so the stream stays
 // in step; only a malformed frame or a failed HELLO closes the connection.
-// Every refusal is logged with the client and the reason.
+// Every refusal is logged with the client and the reason, except that busy
+// refusals (admission control, sched/admission.hpp) are logged at most once
+// a second per connection, with the count of those left out, so that a
+// flood does not turn into a flood of log lines.
+//
+// Scheduling. After step 3 every request passes the client's retry budget
+// (a request marked RETRY may be refused busy there); a WRITE bound for the
+// log then passes the log queue's admission and waits in the scheduler
+// (sched/dispatcher.hpp) until its turn to go to the log.
 //
 // While the speculative buffer takes writes (specbuf/buffer.hpp), a WRITE
 // goes there after step 3 and the buffer's validator does the checks of
@@ -143,6 +151,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool body_pending_ = false;  // a payload (or a refused one being skipped) is being read
   std::function<void(bool)> quiescent_;
   std::map<uint64_t, swap::OwedReply> owed_;  // by handle: replies waiting for an apply
+  // Busy refusals: not logged again before this time; how many were not.
+  std::chrono::steady_clock::time_point busy_quiet_until_{};
+  uint64_t busy_unlogged_ = 0;
 };
 
 }  // namespace aiops::worker

@@ -317,7 +317,9 @@ Status Worker::adopt(swap::FdChannel& channel) {
   buffer_->segment().header().generation.store(generation_, std::memory_order_release);
   buffer_->start();
 
-  server_ = std::make_unique<Server>(io_, ServerContext{config_, store_, clients_, counters_, *buffer_});
+  open_scheduler();
+  server_ = std::make_unique<Server>(
+      io_, ServerContext{config_, store_, clients_, counters_, *buffer_, *admission_, *dispatcher_});
   for (auto& [info, fd] : listeners) AIOPS_TRY(server_->adopt_listener(info, fd.release()));
   if (handed.contains("bind") && !handed["bind"].empty())
     AIOPS_TRY(server_->listen_at(handed["bind"].get<std::vector<std::string>>()));

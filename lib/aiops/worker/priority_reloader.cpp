@@ -162,6 +162,11 @@ void PriorityReloader::check() {
   log_info("priority list: put in force " + file + " (" + summary(in_force_) + ")");
 }
 
+specbuf::PriorityList PriorityReloader::in_force() const {
+  std::lock_guard lock(mu_);
+  return in_force_;
+}
+
 void PriorityReloader::put_in_force(specbuf::PriorityList list, std::string loaded_from) {
   buffer_.publish_priorities(list);
   in_force_ = std::move(list);

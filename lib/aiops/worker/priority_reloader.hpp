@@ -90,6 +90,8 @@ class PriorityReloader {
   ///                 "predicted_ops", "predicted_bytes", "interval",
   ///                 "window", "model", "app_type" the file gave}]}
   [[nodiscard]] nlohmann::json status() const;
+  /// The list in force.
+  [[nodiscard]] specbuf::PriorityList in_force() const;
 
  private:
   // What stat said about the file. Equal stamps: no change.

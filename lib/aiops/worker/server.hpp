@@ -32,6 +32,8 @@
 #include "aiops/core/asio.hpp"
 
 #include "aiops/config/config.hpp"
+#include "aiops/sched/admission.hpp"
+#include "aiops/sched/dispatcher.hpp"
 #include "aiops/specbuf/buffer.hpp"
 #include "aiops/store/block_store.hpp"
 #include "aiops/swap/handover.hpp"
@@ -57,6 +59,8 @@ struct ServerContext {
   const ClientDirectory& clients;
   CounterTable& counters;
   specbuf::Buffer& buffer;
+  sched::Admission& admission;
+  sched::Dispatcher& dispatcher;  // writes bound for the log go through it
 };
 
 class Server {

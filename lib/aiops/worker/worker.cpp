@@ -57,7 +57,9 @@ Status Worker::open() {
                 ", " + std::to_string(o.entries) + " entries; writes go to the " +
                 (buffer_->intake_active() ? "buffer" : "log") + " until the update's phases finish");
   }
-  server_ = std::make_unique<Server>(io_, ServerContext{config_, store_, clients_, counters_, *buffer_});
+  open_scheduler();
+  server_ = std::make_unique<Server>(
+      io_, ServerContext{config_, store_, clients_, counters_, *buffer_, *admission_, *dispatcher_});
   AIOPS_TRY(server_->listen());
   control_ = std::make_unique<ControlServer>(io_, config_.worker.control_socket,
                                              [this](const nlohmann::json& request, ControlServer::Reply reply) {
@@ -85,6 +87,21 @@ Status Worker::open() {
   return {};
 }
 
+void Worker::open_scheduler() {
+  admission_ = std::make_unique<sched::Admission>(config_, specbuf::priorities_from_sla(config_));
+  dispatcher_ = std::make_unique<sched::Dispatcher>(config_.scheduler);
+  follow_priorities(specbuf::priorities_from_sla(config_));
+  buffer_->set_retry_delay([this](uint32_t client, double fill, bool full) {
+    return admission_->refuse(client, fill, full ? sched::Refusal::buffer : sched::Refusal::invalid);
+  });
+  buffer_->set_priority_observer([this](const specbuf::PriorityList& list) { follow_priorities(list); });
+}
+
+void Worker::follow_priorities(const specbuf::PriorityList& list) {
+  admission_->set_priorities(list);
+  for (const auto& plan : admission_->plans()) dispatcher_->set_qos(plan.client, plan.qos);
+}
+
 void Worker::start_serving() {
   trace_ = std::make_unique<TraceRecorder>(io_, config_.worker.data_dir / "trace", config_.worker.trace_interval,
                                            counters_, clients_.clients());
@@ -93,6 +110,9 @@ void Worker::start_serving() {
   // when the worker reports ready.
   priorities_ = std::make_unique<PriorityReloader>(io_, config_, *buffer_);
   priorities_->start();
+  // Published lists reach the scheduler through the buffer; a list the
+  // reloader kept from the segment's header was not published again.
+  follow_priorities(priorities_->in_force());
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (!ec) signal_end(sig == SIGTERM ? "SIGTERM" : "SIGINT");
   });
@@ -156,7 +176,8 @@ nlohmann::json Worker::run_phase(const nlohmann::json& request) {
     return {{"ok", false}, {"error", "this worker has handed over to its successor and is exiting"}, {"code", "busy"}};
   if (!store_)
     return {{"ok", false}, {"error", "this worker has no log (a swap's rollback failed); restart it"}, {"code", "io_error"}};
-  phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners_json(), {}};
+  phase::EngineContext context{config_, *buffer_, *store_, true, generation_, listeners_json(), {},
+                               [this] { dispatcher_->drain(); }};
   context.swap = [this, &request] {
     // Nothing may be published into the buffer once another process owns
     // it; the successor runs its own reloader. A rollback keeps the buffer.
@@ -211,7 +232,8 @@ Status Worker::shutdown() {
       if (Status s = specbuf::Segment::remove(name); !s.ok()) log_warning(s.error().message());
     }
   }
-  store_.reset();  // seals the log
+  dispatcher_.reset();  // no write starts after this
+  store_.reset();       // seals the log
   return result;
 }
 
@@ -284,7 +306,50 @@ nlohmann::json Worker::status() const {
                         {"log", log},
                         {"buffer", specbuf::inspect(buffer_->segment(), config_)}};
   if (priorities_) out["priorities"] = priorities_->status();
+  out["scheduler"] = scheduler_json();
   return out;
+}
+
+// The scheduler's queue and, per client, its promise (tags, threshold),
+// what was dispatched and how, and the admission counters.
+nlohmann::json Worker::scheduler_json() const {
+  const sched::DispatchStats d = dispatcher_->stats();
+  const auto admitted = admission_->stats();
+  nlohmann::json clients = nlohmann::json::array();
+  for (const auto& [id, a] : admitted) {
+    const auto it = d.clients.find(id);
+    const sched::ClientDispatch c = it != d.clients.end() ? it->second : sched::ClientDispatch{};
+    clients.push_back({{"name", a.name},
+                       {"id", id},
+                       {"sla", a.sla},
+                       {"position", a.position},
+                       {"weight", a.weight},
+                       {"reservation", a.reservation},
+                       {"limit", a.limit},
+                       {"threshold", admission_->threshold(id)},
+                       {"queued", c.queued},
+                       {"dispatched", c.dispatched},
+                       {"by_reservation", c.by_reservation},
+                       {"by_weight", c.by_weight},
+                       {"wait_ms_mean", c.dispatched > 0 ? c.wait_ms_sum / static_cast<double>(c.dispatched) : 0.0},
+                       {"wait_ms_max", c.wait_ms_max},
+                       {"retry_budget", {{"tokens", a.tokens},
+                                         {"burst", a.burst},
+                                         {"ratio", a.ratio},
+                                         {"first_attempts", a.first_attempts},
+                                         {"retries", a.retries}}},
+                       {"refused", a.refused},
+                       {"delays_given", a.delays_given},
+                       {"delay_ms_mean", a.delays_given > 0 ? a.delay_ms_sum / static_cast<double>(a.delays_given) : 0.0}});
+  }
+  return {{"policy", d.policy},
+          {"queue_depth", d.queue_depth},
+          {"queue_limit", d.queue_limit},
+          {"queued", d.queued},
+          {"in_flight", d.in_flight},
+          {"queue_watermark", config_.scheduler.queue_watermark},
+          {"buffer_watermark", config_.scheduler.buffer_watermark},
+          {"clients", clients}};
 }
 
 }  // namespace aiops::worker

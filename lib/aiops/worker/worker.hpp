@@ -37,6 +37,8 @@
 
 #include "aiops/config/config.hpp"
 #include "aiops/core/error.hpp"
+#include "aiops/sched/admission.hpp"
+#include "aiops/sched/dispatcher.hpp"
 #include "aiops/specbuf/buffer.hpp"
 #include "aiops/store/block_store.hpp"
 #include "aiops/swap/fd_channel.hpp"
@@ -83,6 +85,9 @@ class Worker {
   [[nodiscard]] nlohmann::json listeners_json() const;
   void phase_loop();
   void stop_phase_thread();
+  void open_scheduler();
+  [[nodiscard]] nlohmann::json scheduler_json() const;
+  void follow_priorities(const specbuf::PriorityList& list);
 
   config::Config config_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -91,6 +96,10 @@ class Worker {
   std::vector<std::thread> threads_;
   std::unique_ptr<store::BlockStore> store_;
   std::unique_ptr<specbuf::Buffer> buffer_;
+  // The scheduler in front of the log and the admission control; made once
+  // the buffer is open, which tells them each priority list it puts in force.
+  std::unique_ptr<sched::Admission> admission_;
+  std::unique_ptr<sched::Dispatcher> dispatcher_;
   uint64_t generation_ = 0;
   // Phase steps run one at a time on their own thread, so a long apply
   // takes none of the threads that serve clients.

@@ -213,8 +213,32 @@ TEST_CASE("without [[listener]] the worker serves native on 127.0.0.1:7070") {
 }
 
 TEST_CASE("without [sla] the classes are gold, silver and bronze") {
+  using std::chrono::milliseconds;
   Config c = parse(kVolume);
-  CHECK(c.sla == std::map<std::string, SlaClass>{{"gold", {8.0}}, {"silver", {4.0}}, {"bronze", {1.0}}});
+  CHECK(c.sla == std::map<std::string, SlaClass>{{"gold", {8.0, 500.0, 0.0, milliseconds{5}, 0.1, 10.0}},
+                                                 {"silver", {4.0, 200.0, 0.0, milliseconds{10}, 0.1, 10.0}},
+                                                 {"bronze", {1.0, 50.0, 0.0, milliseconds{20}, 0.1, 10.0}}});
+}
+
+TEST_CASE("an SLA class takes the scheduler's tags and its retry settings") {
+  Config c = parse(kVolume + "[sla.gold]\nweight = 8\nreservation = 100\nlimit = 1000\nretry_delay = \"2ms\"\n"
+                             "retry_budget = 0.2\nretry_burst = 5\n[sla.bronze]\nweight = 1\n"
+                             "[scheduler]\npolicy = \"fifo\"\nqueue_depth = 8\nqueue_watermark = 0.25\n");
+  CHECK(c.sla.at("gold") == SlaClass{8.0, 100.0, 1000.0, std::chrono::milliseconds{2}, 0.2, 5.0});
+  CHECK(c.sla.at("bronze") == SlaClass{1.0});  // the keys left out take the defaults of a class
+  CHECK(c.scheduler.policy == SchedulerConfig::Policy::fifo);
+  CHECK(c.scheduler.queue_depth == 8);
+  CHECK(c.scheduler.queue_watermark == 0.25);
+  CHECK(c.scheduler.buffer_watermark == 0.8);
+}
+
+TEST_CASE("an SLA class may not be capped below its reservation") {
+  CHECK_THROWS_WITH_AS((void)parse_config(kVolume + "[sla.gold]\nweight = 8\nreservation = 100\nlimit = 50\n", "aiops.toml"),
+                       doctest::Contains("sla.gold.limit: 50.0 is below sla.gold.reservation (100.0)"), ConfigError);
+  CHECK_THROWS_WITH_AS((void)parse_config(kVolume + "[sla.gold]\nweight = 8\nretry_budget = 0\n", "aiops.toml"),
+                       doctest::Contains("sla.gold.retry_budget: must be greater than 0"), ConfigError);
+  CHECK_THROWS_WITH_AS((void)parse_config(kVolume + "[scheduler]\npolicy = \"lifo\"\n", "aiops.toml"), doctest::Contains("scheduler.policy"),
+                       ConfigError);
 }
 
 TEST_CASE("an empty [sla] table defines no classes") {
@@ -379,7 +403,8 @@ TEST_CASE("to_json uses the TOML keys with sizes and durations as text") {
   CHECK(j["sla"]["platinum"]["weight"] == 12.5);
   CHECK(j["client"][0]["access"]["db.main"] == "rw");
   CHECK(j["forecast"]["seasons"] == nlohmann::json::array({"1h", "1d"}));
-  CHECK(j.size() == 8);
+  CHECK(j["scheduler"]["policy"] == "mclock");
+  CHECK(j.size() == 9);
 }
 
 // ---- errors ----
