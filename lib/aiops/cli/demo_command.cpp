@@ -186,7 +186,7 @@ int run_demo(const DemoOptions& o) {
     nlohmann::json retry = nlohmann::json::object();
     for (const auto& [sla, c] : r.classes)
       retry[sla] = {{"first_attempts", c.first_attempts}, {"retries", c.retries}, {"refusals", c.refusals},
-                    {"mean_delay_ms", c.delays > 0 ? static_cast<double>(c.delay_ms_sum) / c.delays : 0.0}};
+                    {"mean_delay_ms", c.mean_delay_ms()}};
     print_json({{"ok", clean},
                 {"update", update.doc},
                 {"classes", classes},
@@ -219,7 +219,7 @@ int run_demo(const DemoOptions& o) {
     for (const auto& [sla, c] : r.classes)
       std::printf("%-8s %14llu %9llu %9llu %14.1f\n", sla.c_str(), static_cast<unsigned long long>(c.first_attempts),
                   static_cast<unsigned long long>(c.retries), static_cast<unsigned long long>(c.refusals),
-                  c.delays > 0 ? static_cast<double>(c.delay_ms_sum) / static_cast<double>(c.delays) : 0.0);
+                  c.mean_delay_ms());
     std::printf("\nrefused %llu, disconnects %llu, errors %llu, lost %llu  (%llu writes acknowledged, %llu blocks "
                 "read back by aiops verify)\n",
                 static_cast<unsigned long long>(r.refused), static_cast<unsigned long long>(r.disconnects),

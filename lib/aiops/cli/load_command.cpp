@@ -69,10 +69,6 @@ std::map<std::string, T> class_values(const std::string& option, const std::vect
   return out;
 }
 
-double mean_delay_ms(const load::ClassResult& c) {
-  return c.delays > 0 ? static_cast<double>(c.delay_ms_sum) / static_cast<double>(c.delays) : 0.0;
-}
-
 nlohmann::json load_json(const load::LoadResult& r) {
   char run[17];
   std::snprintf(run, sizeof run, "%016" PRIx64, r.run);
@@ -86,7 +82,7 @@ nlohmann::json load_json(const load::LoadResult& r) {
                      {"retries", c.retries},
                      {"refusals", c.refusals},
                      {"gave_up", c.gave_up},
-                     {"mean_delay_ms", mean_delay_ms(c)},
+                     {"mean_delay_ms", c.mean_delay_ms()},
                      {"ops_per_s", static_cast<double>(c.writes + c.reads) / r.seconds},
                      {"p50_us", us(c.latency.percentile(50))},
                      {"p99_us", us(c.latency.percentile(99))},
@@ -120,7 +116,7 @@ void print_load(const load::LoadResult& r) {
     std::printf("%-10s %8.0f %10.0f %10.0f %10.0f %10.0f %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %9.1f\n",
                 name.c_str(), static_cast<double>(c.writes + c.reads) / r.seconds, us(c.latency.percentile(50)),
                 us(c.latency.percentile(99)), us(c.latency.percentile(99.9)), us(c.latency.max()), c.errors,
-                c.refusals, c.retries, mean_delay_ms(c));
+                c.refusals, c.retries, c.mean_delay_ms());
   for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
   std::fflush(stdout);
 }

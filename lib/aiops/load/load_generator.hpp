@@ -98,6 +98,11 @@ struct ClassResult {
   uint64_t delay_ms_sum = 0;  // of those delays
   uint64_t gave_up = 0;   // requests refused max_attempts times
   LatencyHistogram latency;  // of successful requests, from the first attempt
+
+  /// The mean of the delays the worker gave, in ms; 0 when none.
+  [[nodiscard]] double mean_delay_ms() const {
+    return delays > 0 ? static_cast<double>(delay_ms_sum) / static_cast<double>(delays) : 0.0;
+  }
 };
 
 struct LoadResult {

@@ -98,6 +98,7 @@ void Worker::open_scheduler() {
 }
 
 void Worker::follow_priorities(const specbuf::PriorityList& list) {
+  if (!admission_ || !dispatcher_) return;  // shut down: nothing left to schedule
   admission_->set_priorities(list);
   for (const auto& plan : admission_->plans()) dispatcher_->set_qos(plan.client, plan.qos);
 }
