@@ -154,12 +154,6 @@ void Buffer::set_priority_observer(std::function<void(const PriorityList&)> obse
   priority_observer_ = std::move(observer);
 }
 
-Buffer::Rank Buffer::rank_of(uint32_t client) const {
-  std::lock_guard lock(priorities_mu_);
-  auto it = ranks_.find(client);
-  return it == ranks_.end() ? Rank{} : it->second;
-}
-
 // 0 for the first-ranked client, 1 for the last; unlisted clients count as
 // last. One lock for both the client's rank and the size of the list.
 double Buffer::position_of(uint32_t client) const {

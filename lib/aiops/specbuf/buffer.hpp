@@ -224,7 +224,6 @@ class Buffer {
 
   Buffer(const config::Config& config, Mode mode, std::unique_ptr<Segment> segment);
   void load_priorities();
-  [[nodiscard]] Rank rank_of(uint32_t client) const;
   [[nodiscard]] double position_of(uint32_t client) const;
   [[nodiscard]] double share_of(uint32_t client) const;
   [[nodiscard]] double fill() const;
