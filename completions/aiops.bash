@@ -34,7 +34,7 @@ _aiops() {
     [aiops bench log]="--dir --threads --duration --write-size --durable --segment-size --group-commit-bytes
                        --group-commit-delay --keep-segments --json --help"
     [aiops bench buffer]="--entries --entry-size --rounds --json --help"
-    [aiops demo]="--seconds --clients --rate --mode --worker --json --help"
+    [aiops demo]="--seconds --clients --rate --hold --max-attempts --mode --worker --json --help"
     [aiops forecast]="--trace --format --interval --window --horizon --season --config --out --plot --backtest --jobs
                       --json --help"
   )

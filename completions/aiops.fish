@@ -144,7 +144,9 @@ complete -c aiops -n '__aiops_path_is bench buffer' -l json -d 'Print the result
 # demo
 complete -c aiops -n '__aiops_path_is demo' -l seconds -x -d 'Seconds before and after the update'
 complete -c aiops -n '__aiops_path_is demo' -l clients -x -d 'Concurrent load clients'
-complete -c aiops -n '__aiops_path_is demo' -l rate -x -d 'Requests per second over all clients (0: unpaced)'
+complete -c aiops -n '__aiops_path_is demo' -l rate -x -d 'Requests per second of gold and silver (0: unpaced)'
+complete -c aiops -n '__aiops_path_is demo' -l hold -x -d 'Seconds writes stay in the buffer before flush'
+complete -c aiops -n '__aiops_path_is demo' -l max-attempts -x -d 'Attempts per request before giving up'
 complete -c aiops -n '__aiops_path_is demo' -l mode -x -a 'migrate listeners release' -d 'The update mode'
 complete -c aiops -n '__aiops_path_is demo' -l worker -r -F -d 'The worker binary to start and update to'
 complete -c aiops -n '__aiops_path_is demo' -l json -d 'Print the report as JSON'

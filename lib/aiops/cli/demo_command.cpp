@@ -39,7 +39,9 @@ struct DemoOptions {
   unsigned clients = 12;
   std::string worker;
   std::string mode = "migrate";
-  double rate = 6000;
+  double rate = 2000;
+  double hold = 1.5;  // seconds the update keeps writes in the buffer
+  unsigned max_attempts = 30;
 };
 
 std::filesystem::path default_worker() {
@@ -128,6 +130,9 @@ int run_demo(const DemoOptions& o) {
   // it: the table shows what the scheduler does for each class.
   lo.class_rate = {{"gold", o.rate / 2}, {"silver", o.rate / 2}, {"bronze", 0.0}};
   lo.timeline = true;
+  // Refused bronze requests wait out the worker's delays through the hold;
+  // enough attempts that none gives up before the buffer drains.
+  lo.max_attempts = o.max_attempts;
   lo.record = scratch.dir / "load.rec";
   say(o, std::to_string(o.clients) + " clients (gold and silver paced, bronze flooding) writing and reading for " +
              std::to_string(static_cast<int>(3 * o.seconds + 1)) + " s");
@@ -139,6 +144,17 @@ int run_demo(const DemoOptions& o) {
   phase::UpdateOptions uo;
   uo.binary = worker;
   uo.mode = *swap::parse_mode(o.mode);
+  // Hold after activate, as a runbook that inspects before it flushes: the
+  // buffer takes every write meanwhile, so its watermarks and the
+  // scheduler's priorities decide who waits (bronze first, gold last).
+  uo.on_step = [&o](const std::string& step, double) {
+    if (step == "activate" && o.hold > 0) {
+      char line[96];
+      std::snprintf(line, sizeof line, "writes go to the buffer; holding %.1f s before flush", o.hold);
+      say(o, line);
+      std::this_thread::sleep_for(std::chrono::duration<double>(o.hold));
+    }
+  };
   const auto update_begin = Clock::now();
   phase::UpdateResult update = phase::run_update(config, uo);
   const auto update_end = Clock::now();
@@ -208,8 +224,10 @@ int run_demo(const DemoOptions& o) {
     else
       std::printf("live update FAILED: %s\n", update.error ? update.error->message().c_str() : "?");
     std::printf("phases:");
-    for (const auto& p : update.doc["phases"])
+    for (const auto& p : update.doc["phases"]) {
       std::printf(" %s %.1f ms", p.value("name", "?").c_str(), p.value("ms", 0.0));
+      if (p.value("name", "") == "activate" && o.hold > 0) std::printf(" (then writes held in the buffer %.1f s)", o.hold);
+    }
     std::printf("\n\n%-8s %-7s %9s %9s %9s %13s %9s\n", "class", "window", "ops/s", "p99 ms", "max ms", "max stall ms",
                 "refusals");
     for (const auto& w : rows)
@@ -246,9 +264,16 @@ void add_demo_commands(CLI::App& app, Action& action) {
       ->check(CLI::Range(1.0, 600.0));
   demo->add_option("--clients", o->clients, "Load clients (default 12)")->check(CLI::Range(1, 256));
   demo->add_option("--rate", o->rate,
-                   "Requests per second of the gold and silver clients together (default 6000; 0 = as fast as they "
+                   "Requests per second of the gold and silver clients together (default 2000; 0 = as fast as they "
                    "can); the bronze clients always go as fast as the worker lets them")
       ->check(CLI::NonNegativeNumber);
+  demo->add_option("--hold", o->hold,
+                   "Seconds the update keeps writes in the buffer after activate, before it flushes (default 1.5; 0 = "
+                   "no pause), so the buffer fills and the scheduler refuses the lowest class first")
+      ->check(CLI::Range(0.0, 60.0));
+  demo->add_option("--max-attempts", o->max_attempts,
+                   "Attempts per request before a load client gives up (default 30)")
+      ->check(CLI::Range(1, 1000));
   demo->add_option("--mode", o->mode, "The update's mode: migrate (default), listeners, release")
       ->check(CLI::IsMember({"migrate", "listeners", "release"}));
   demo->add_option("--worker", o->worker, "The aiops-worker binary (default: the one next to aiops)");
