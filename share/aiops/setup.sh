@@ -14,12 +14,17 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Build: compiler, CMake, and the libraries (Boost.Interprocess and Asio are
 # header-only, so libboost-dev is all of Boost that is needed; libssl-dev
 # for libcrypto's SHA-256).
-# Tests: mandoc (man page lint), jq (reading --json output in shell tests).
+# Tests: mandoc (man page lint), jq (reading --json output in shell tests),
+# and real NBD clients for the NBD front-end: qemu-io (qemu-utils), nbdinfo
+# and nbdcopy (libnbd-bin), nbdsh (python3-libnbd), fio with its nbd engine;
+# nbdkit is a reference NBD server (tests/bench/nbd_peers.sh also wants
+# nbd-server, which it asks for itself).
 packages=(
   build-essential cmake pkg-config
   libcli11-dev libboost-dev libarmadillo-dev libtomlplusplus-dev doctest-dev
   nlohmann-json3-dev libxxhash-dev libssl-dev
   mandoc jq
+  qemu-utils libnbd-bin python3-libnbd nbdkit fio
 )
 
 missing=()

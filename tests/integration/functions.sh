@@ -14,6 +14,14 @@ TEST_CONFIGS=()  # instances whose shared-memory buffer is removed on exit
 cleanup() {
   local pid config
   for pid in "${TEST_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  # A worker a live update started is not our child and may not be in
+  # TEST_PIDS yet (the test failed right after the update): ask each
+  # instance which pid serves it. Left running, it would keep CTest's
+  # output pipe open and the test would hang until its timeout.
+  for config in "${TEST_CONFIGS[@]}"; do
+    pid=$(timeout 5 "$AIOPS_BIN/aiops" status --config "$config" --json 2>/dev/null | jq -r '.pid // empty' 2>/dev/null) || true
+    [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
+  done
   for config in "${TEST_CONFIGS[@]}"; do
     "$AIOPS_BIN/aiops" buffer remove --force --config "$config" >/dev/null 2>&1 || true
   done

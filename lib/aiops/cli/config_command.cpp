@@ -76,13 +76,15 @@ int run_init(const InitOptions& options) {
                 {"config", written.config_file.string()},
                 {"credentials", written.credentials_file.string()},
                 {"listener", written.listener},
+                {"nbd_listener", written.nbd_listener},
                 {"control_socket", written.control_socket.string()},
                 {"clients", written.clients},
                 {"volumes", written.volumes}});
   } else {
     std::cout << "wrote " << written.config_file.string() << " and " << written.credentials_file.string()
               << " (mode 0600); start the worker with: aiops-worker --config " << written.config_file.string()
-              << "\nclients connect to " << written.listener << " (native protocol)\n"
+              << "\nclients connect to " << written.listener << " (native protocol); NBD clients to nbd://"
+              << written.nbd_listener << "/vol0 (or vol1)\n"
               << std::flush;
   }
   return exit_ok;
@@ -109,8 +111,9 @@ void add_init_command(CLI::App& config, Action& action) {
   CLI::App* init = config.add_subcommand(
       "init",
       "Write a complete configuration for a worker instance that lives in DIR: DIR/aiops.toml (a native "
-      "listener on 127.0.0.1 at a free port, volumes vol0 and vol1 of 256MiB, SLA classes gold, silver and "
-      "bronze, clients gold-1 ... bronze-2 with fresh tokens) and DIR/credentials.toml (the clear tokens, mode "
+      "and an NBD listener on 127.0.0.1, each at a free port, volumes vol0 and vol1 of 256MiB, SLA classes gold, "
+      "silver and bronze, clients gold-1 ... bronze-2 with fresh tokens, NBD exports vol0 and vol1 for loopback "
+      "peers) and DIR/credentials.toml (the clear tokens, mode "
       "0600). All paths in it are relative to DIR. Both files are checked before success is reported; then "
       "'aiops-worker --config DIR/aiops.toml' starts the worker. Exits 3 if DIR already holds either file.");
   init->add_option("--dir", options->dir,
@@ -123,7 +126,7 @@ void add_init_command(CLI::App& config, Action& action) {
                  "clients using the old tokens are refused afterwards");
   init->add_flag("--json", options->json,
                  "Print the result as one JSON object on stdout: {\"ok\": true, \"config\", \"credentials\", "
-                 "\"listener\", \"control_socket\", \"clients\", \"volumes\"} or {\"ok\": false, \"error\": "
+                 "\"listener\", \"nbd_listener\", \"control_socket\", \"clients\", \"volumes\"} or {\"ok\": false, \"error\": "
                  "{code, message}, \"exit_code\"}");
   init->callback([&action, options] { action = [options] { return run_init(*options); }; });
 }

@@ -29,6 +29,10 @@ const ClientConfig* Config::find_client(std::uint32_t id) const {
   return find_in(clients, [&](const ClientConfig& c) { return c.id == id; });
 }
 
+const ExportConfig* Config::find_export(std::string_view name) const {
+  return find_in(exports, [&](const ExportConfig& e) { return e.name == name; });
+}
+
 std::string_view to_string(ListenerConfig::Protocol protocol) noexcept {
   switch (protocol) {
     case ListenerConfig::Protocol::native: return "native";

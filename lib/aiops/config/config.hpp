@@ -153,6 +153,20 @@ struct ClientConfig {
   bool operator==(const ClientConfig&) const = default;
 };
 
+// A volume served over NBD ([[export]]). NBD has no login: a connection
+// acts as `client` (its SLA class, priority, counters, budget and rights),
+// and only peers that `allow` names may connect over TCP. Peers on a Unix
+// socket listener are let in by the socket file's permissions.
+struct ExportConfig {
+  std::string name;    // the NBD export name; the volume's name by default
+  std::string volume;  // a Config::volumes name
+  std::string client;  // a Config::clients name with access to `volume`
+  std::vector<std::string> allow = {"127.0.0.1", "::1"};  // addresses or prefixes ("10.0.0.0/8"); peer_rule.hpp
+  bool read_only = false;  // also read-only when `client` has "ro" on the volume
+
+  bool operator==(const ExportConfig&) const = default;
+};
+
 struct ForecastConfig {
   // Which value of the forecast distribution the priority score uses.
   enum class Statistic { mean, upper80, upper95 };
@@ -177,6 +191,7 @@ struct Config {
   std::vector<VolumeConfig> volumes;
   std::map<std::string, SlaClass> sla;
   std::vector<ClientConfig> clients;
+  std::vector<ExportConfig> exports;
   ForecastConfig forecast;
   SchedulerConfig scheduler;
 
@@ -188,6 +203,7 @@ struct Config {
   [[nodiscard]] const VolumeConfig* find_volume(std::uint32_t id) const;
   [[nodiscard]] const ClientConfig* find_client(std::string_view name) const;
   [[nodiscard]] const ClientConfig* find_client(std::uint32_t id) const;
+  [[nodiscard]] const ExportConfig* find_export(std::string_view name) const;
 };
 
 /// The names used in the file: "native", "durable", "upper80", "rw", ...

@@ -6,6 +6,7 @@
 
 #include "aiops/config/config_sections.hpp"
 #include "aiops/config/listen_address.hpp"
+#include "aiops/config/peer_rule.hpp"
 #include "aiops/config/toml_text.hpp"
 #include "aiops/core/units.hpp"
 
@@ -18,6 +19,8 @@ constexpr std::int64_t kMaxId = 4294967295;
 constexpr NameRule kVolumeName{"volume name", 64, true};
 constexpr NameRule kClientName{"client name", 64, true};
 constexpr NameRule kSlaClassName{"SLA class name", 32, false};
+// NBD allows 4096 bytes; a volume name is what a client usually asks for.
+constexpr NameRule kExportName{"export name", 64, true};
 
 // Refuses a second use of a name, id or address, naming the first one.
 template <class Value>
@@ -202,6 +205,53 @@ std::vector<ClientConfig> read_clients(const Section& root, const Config& config
     out.push_back(read_client(client, config));
     names.claim(out.back().name, toml_string(out.back().name), client.require("name"));
     ids.claim(out.back().id, std::to_string(out.back().id), client.require("id"));
+  }
+  return out;
+}
+
+std::vector<ExportConfig> read_exports(const Section& root, const Config& config) {
+  std::vector<ExportConfig> out;
+  Uniqueness<std::string> names("export name");
+  for (const Section& section : root.sections("export")) {
+    section.allow_only(kExportKeys);
+    ExportConfig e;
+    Setting volume = section.require("volume");
+    e.volume = volume.string();
+    if (config.find_volume(e.volume) == nullptr) {
+      std::vector<std::string_view> defined;
+      for (const auto& v : config.volumes) defined.push_back(v.name);
+      volume.fail("undefined volume " + toml_string(e.volume) + " (" + list_defined(defined, "no volumes defined") + ")");
+    }
+    if (auto name = section.find("name")) {
+      e.name = name->name(kExportName);
+      names.claim(e.name, toml_string(e.name), *name);
+    } else {
+      e.name = e.volume;
+      names.claim(e.name, toml_string(e.name), volume);
+    }
+    Setting client = section.require("client");
+    e.client = client.string();
+    const ClientConfig* owner = config.find_client(e.client);
+    if (owner == nullptr) {
+      std::vector<std::string_view> defined;
+      for (const auto& c : config.clients) defined.push_back(c.name);
+      client.fail("undefined client " + toml_string(e.client) + " (" + list_defined(defined, "no clients defined") + ")");
+    }
+    if (owner->access.count(e.volume) == 0)
+      client.fail("client " + toml_string(e.client) + " has no access to volume " + toml_string(e.volume) +
+                  " (grant it in the client's access table)");
+    if (auto allow = section.find("allow")) {
+      const toml::array& rules = allow->array("an array of addresses or prefixes, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]");
+      e.allow.clear();
+      for (std::size_t i = 0; i < rules.size(); ++i) {
+        Setting element(section.file(), *rules.get(i), allow->key() + "[" + std::to_string(i) + "]");
+        std::string rule = element.string();
+        if (auto parsed = parse_peer_rule(rule); !parsed.ok()) element.fail(parsed.error().message());
+        e.allow.push_back(std::move(rule));
+      }
+    }
+    if (auto read_only = section.find("read_only")) e.read_only = read_only->boolean();
+    out.push_back(std::move(e));
   }
   return out;
 }

@@ -81,6 +81,7 @@ Config parse_config(std::string_view text, const std::filesystem::path& source) 
   config.volumes = detail::read_volumes(root);
   config.sla = detail::read_sla(root);
   config.clients = detail::read_clients(root, config);
+  config.exports = detail::read_exports(root, config);
   config.forecast = detail::read_forecast(root.section("forecast"), config.worker.data_dir);
   config.scheduler = detail::read_scheduler(root.section("scheduler"));
   return config;
@@ -91,7 +92,7 @@ std::vector<std::string> config_keys() {
     std::string_view prefix;
     std::span<const std::string_view> keys;
   };
-  const std::array<Table, 9> tables{{
+  const std::array<Table, 10> tables{{
       {"worker.", detail::kWorkerKeys},
       {"listener[].", detail::kListenerKeys},
       {"log.", detail::kLogKeys},
@@ -99,6 +100,7 @@ std::vector<std::string> config_keys() {
       {"volume[].", detail::kVolumeKeys},
       {"sla.<class>.", detail::kSlaClassKeys},
       {"client[].", detail::kClientKeys},
+      {"export[].", detail::kExportKeys},
       {"forecast.", detail::kForecastKeys},
       {"scheduler.", detail::kSchedulerKeys},
   }};

@@ -81,6 +81,13 @@ Json document(const Config& c) {
                             {"retry_budget", k.retry_budget}, {"retry_burst", k.retry_burst}};
   out["client"] = Json::array();
   for (const auto& client : c.clients) out["client"].push_back(client_document<Json>(client));
+  out["export"] = Json::array();
+  for (const auto& e : c.exports) {
+    Json allow = Json::array();
+    for (const auto& rule : e.allow) allow.push_back(rule);
+    out["export"].push_back(Json{{"name", e.name}, {"volume", e.volume}, {"client", e.client}, {"allow", allow},
+                                 {"read_only", e.read_only}});
+  }
   out["forecast"] = forecast_document<Json>(c.forecast);
   const SchedulerConfig& s = c.scheduler;
   out["scheduler"] = Json{{"policy", to_string(s.policy)},

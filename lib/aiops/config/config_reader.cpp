@@ -104,6 +104,11 @@ std::string Setting::string() const {
   return node_->as_string()->get();
 }
 
+bool Setting::boolean() const {
+  if (!node_->is_boolean()) wrong_type("true or false");
+  return node_->as_boolean()->get();
+}
+
 std::optional<std::string> name_problem(std::string_view value, const NameRule& rule) {
   bool valid = !value.empty() && value.size() <= rule.max_length;
   for (char c : value) valid = valid && name_char_allowed(c, rule.upper_case_and_dot);

@@ -64,6 +64,7 @@ class Setting {
   [[noreturn]] void fail(std::string problem) const;
 
   [[nodiscard]] std::string string() const;
+  [[nodiscard]] bool boolean() const;
   [[nodiscard]] std::string name(const NameRule& rule) const;
   [[nodiscard]] std::int64_t integer(Bounds<std::int64_t> bounds) const;
   [[nodiscard]] double number(Bounds<double> bounds) const;  // a float or an integer

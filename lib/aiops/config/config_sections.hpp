@@ -22,8 +22,8 @@ namespace aiops::config::detail {
 
 using namespace std::string_view_literals;
 
-inline constexpr std::array kRootKeys{"worker"sv, "listener"sv, "log"sv,      "buffer"sv,   "volume"sv,
-                                      "sla"sv,    "client"sv,   "forecast"sv, "scheduler"sv};
+inline constexpr std::array kRootKeys{"worker"sv, "listener"sv, "log"sv,      "buffer"sv,    "volume"sv,
+                                      "sla"sv,    "client"sv,   "export"sv,   "forecast"sv,  "scheduler"sv};
 inline constexpr std::array kWorkerKeys{"name"sv,           "data_dir"sv,        "control_socket"sv,
                                         "credentials_file"sv, "shutdown_timeout"sv, "trace_interval"sv,
                                         "max_connections"sv, "max_request_size"sv, "max_outstanding"sv,
@@ -36,6 +36,7 @@ inline constexpr std::array kVolumeKeys{"name"sv, "id"sv, "size"sv};
 inline constexpr std::array kSlaClassKeys{"weight"sv,      "reservation"sv,  "limit"sv,
                                           "retry_delay"sv, "retry_budget"sv, "retry_burst"sv};
 inline constexpr std::array kClientKeys{"name"sv, "id"sv, "sla"sv, "token_sha256"sv, "access"sv, "app_type"sv};
+inline constexpr std::array kExportKeys{"name"sv, "volume"sv, "client"sv, "allow"sv, "read_only"sv};
 inline constexpr std::array kForecastKeys{"interval"sv, "horizon"sv,       "statistic"sv,
                                           "seasons"sv,  "priority_file"sv, "reload_interval"sv};
 inline constexpr std::array kSchedulerKeys{"policy"sv,          "queue_depth"sv,      "queue_limit"sv,
@@ -54,5 +55,6 @@ inline constexpr std::array kAppTypes{"database"sv, "analytics"sv, "backup"sv, "
 [[nodiscard]] std::vector<VolumeConfig> read_volumes(const Section& root);
 [[nodiscard]] std::map<std::string, SlaClass> read_sla(const Section& root);
 [[nodiscard]] std::vector<ClientConfig> read_clients(const Section& root, const Config& config);
+[[nodiscard]] std::vector<ExportConfig> read_exports(const Section& root, const Config& config);
 
 }  // namespace aiops::config::detail

@@ -43,6 +43,8 @@ constexpr std::array<ClientSpec, 6> kClients{{{"gold-1", "gold"},
                                               {"bronze-2", "bronze"}}};
 // Volume ids are their position here, counted from 1.
 constexpr std::array<std::string_view, 2> kVolumes{"vol0", "vol1"};
+// The client each volume's NBD export acts as.
+constexpr std::array<std::string_view, 2> kExportClients{"gold-1", "silver-1"};
 
 // `dir` absolute and normal, without a trailing separator.
 std::filesystem::path normal_directory(const std::filesystem::path& dir) {
@@ -86,13 +88,20 @@ Result<std::uint16_t> bind_any_loopback_port(int fd) {
   return ntohs(address.sin_port);
 }
 
-// A TCP port on 127.0.0.1 that was free when this returned (see the header).
-Result<std::uint16_t> free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return error_from_errno(errno, "create a TCP socket to find a free port");
-  auto port = bind_any_loopback_port(fd);
-  ::close(fd);
-  return port;
+// Two different TCP ports on 127.0.0.1 that were free when this returned
+// (see the header): both sockets are bound at once, so they differ.
+Result<std::pair<std::uint16_t, std::uint16_t>> free_loopback_ports() {
+  int fds[2] = {::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  Result<std::uint16_t> ports[2] = {Error(Errc::io_error, "create a TCP socket to find a free port"),
+                                    Error(Errc::io_error, "create a TCP socket to find a free port")};
+  for (int i = 0; i < 2; ++i)
+    if (fds[i] >= 0) ports[i] = bind_any_loopback_port(fds[i]);
+    else ports[i] = error_from_errno(errno, "create a TCP socket to find a free port");
+  for (int fd : fds)
+    if (fd >= 0) ::close(fd);
+  for (const auto& port : ports)
+    if (!port.ok()) return port.error();
+  return std::pair{*ports[0], *ports[1]};
 }
 
 std::string header_text() {
@@ -108,14 +117,18 @@ std::string header_text() {
          "# aiops.toml(5); \"aiops config check aiops.toml\" prints them all.\n";
 }
 
-std::string worker_text(const std::string& name, std::uint16_t port) {
+std::string worker_text(const std::string& name, std::uint16_t port, std::uint16_t nbd_port) {
   return "\n[worker]\nname = " + toml_string(name) + "\ndata_dir = \"data\"\ncontrol_socket = " +
          toml_string(kControlSocketName) + "\ncredentials_file = " + toml_string(kCredentialsName) +
          "\n\n"
-         "# The port was free when this file was written; another program may have\n"
-         "# taken it since. If the worker cannot listen, change it here.\n"
+         "# The ports were free when this file was written; another program may have\n"
+         "# taken them since. If the worker cannot listen, change them here.\n"
          "[[listener]]\nprotocol = \"native\"\naddress = \"127.0.0.1:" +
          std::to_string(port) +
+         "\"\n\n"
+         "# NBD clients (qemu, nbdinfo, nbdcopy, fio): nbd://127.0.0.1:" +
+         std::to_string(nbd_port) + "/vol0\n[[listener]]\nprotocol = \"nbd\"\naddress = \"127.0.0.1:" +
+         std::to_string(nbd_port) +
          "\"\n\n"
          "# Demo sizes: small log segments and a small speculative buffer.\n"
          "[log]\nsegment_size = \"16MiB\"\n\n[buffer]\nsize = \"64MiB\"\n";
@@ -143,8 +156,22 @@ std::string clients_text(const Credentials& credentials) {
   return out;
 }
 
-std::string config_text(const std::string& name, std::uint16_t port, const Credentials& credentials) {
-  return header_text() + worker_text(name, port) + volumes_and_sla_text() + clients_text(credentials) +
+// Each volume served over NBD as one of the clients, to loopback peers only.
+std::string exports_text() {
+  std::string out;
+  for (std::size_t i = 0; i < kVolumes.size(); ++i)
+    out += std::string(i == 0 ? "\n# NBD exports: each volume, acting as a client (its SLA class and rights),\n"
+                                "# for peers on this machine only.\n"
+                              : "\n") +
+           "[[export]]\nvolume = " + toml_string(kVolumes[i]) + "\nclient = " +
+           toml_string(kExportClients[i]) + "\nallow = [\"127.0.0.1\", \"::1\"]\n";
+  return out;
+}
+
+std::string config_text(const std::string& name, std::uint16_t port, std::uint16_t nbd_port,
+                        const Credentials& credentials) {
+  return header_text() + worker_text(name, port, nbd_port) + volumes_and_sla_text() + clients_text(credentials) +
+         exports_text() +
          "\n[forecast]\npriority_file = \"data/state/priorities.toml\"\n";
 }
 
@@ -167,7 +194,8 @@ Result<InitResult> verify_instance(const std::filesystem::path& config_file, con
   }
   auto credentials = load_credentials(credentials_file, config);
   if (!credentials.ok()) return credentials.error().with_context("the written credentials are not accepted");
-  InitResult out{config_file, credentials_file, config.listeners.at(0).address, config.worker.control_socket, {}, {}};
+  InitResult out{config_file, credentials_file, config.listeners.at(0).address, config.listeners.at(1).address,
+                 config.worker.control_socket, {}, {}};
   for (const ClientConfig& client : config.clients) out.clients.push_back(client.name);
   for (const VolumeConfig& volume : config.volumes) out.volumes.push_back(volume.name);
   return out;
@@ -190,12 +218,12 @@ Result<InitResult> init_instance(const std::filesystem::path& dir, bool force) {
   std::filesystem::path root = normal_directory(dir);
   AIOPS_TRY(check_target(root, force));
   AIOPS_TRY(io::create_directories(io::posix_file_system(), root));
-  AIOPS_ASSIGN(std::uint16_t port, free_loopback_port());
+  AIOPS_ASSIGN(auto ports, free_loopback_ports());
   AIOPS_ASSIGN(Credentials credentials, fresh_credentials());
   std::filesystem::path config_file = root / kConfigName;
   std::filesystem::path credentials_file = root / kCredentialsName;
   AIOPS_TRY(save_credentials(credentials_file, credentials));
-  AIOPS_TRY(io::replace_file(io::posix_file_system(), config_file, config_text(instance_name(root), port, credentials)));
+  AIOPS_TRY(io::replace_file(io::posix_file_system(), config_file, config_text(instance_name(root), ports.first, ports.second, credentials)));
   return verify_instance(config_file, credentials_file);
 }
 

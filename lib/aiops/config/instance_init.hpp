@@ -7,15 +7,17 @@
 // init_instance(D) writes two files:
 //   D/aiops.toml        worker name from D's base name; data_dir "data",
 //                       control_socket "control.sock", credentials_file
-//                       "credentials.toml"; one native listener on
-//                       127.0.0.1 at a port that was free a moment ago;
+//                       "credentials.toml"; one native and one NBD
+//                       listener on 127.0.0.1, each at a port that was
+//                       free a moment ago;
 //                       demo-sized log segments (16MiB) and buffer (64MiB);
 //                       volumes vol0 (id 1) and vol1 (id 2) of 256MiB; SLA
 //                       classes gold (8), silver (4), bronze (1); clients
 //                       gold-1, gold-2, silver-1, silver-2, bronze-1,
 //                       bronze-2 (ids 1-6), each with rw on both volumes and
 //                       a fresh random token, of which only the SHA-256 is
-//                       in this file.
+//                       in this file; NBD exports vol0 (as gold-1) and
+//                       vol1 (as silver-1), allowed to 127.0.0.1 and ::1.
 //   D/credentials.toml  the six clear tokens (credentials.hpp), mode 0600.
 //
 // Invariants:
@@ -50,7 +52,8 @@ namespace aiops::config {
 struct InitResult {
   std::filesystem::path config_file;       // absolute: D/aiops.toml
   std::filesystem::path credentials_file;  // absolute: D/credentials.toml
-  std::string listener;                    // "127.0.0.1:PORT"
+  std::string listener;                    // "127.0.0.1:PORT": native
+  std::string nbd_listener;                // "127.0.0.1:PORT": NBD
   std::filesystem::path control_socket;    // absolute: D/control.sock
   std::vector<std::string> clients;        // names, in the order of the file
   std::vector<std::string> volumes;        // names, in the order of the file

@@ -1,7 +1,8 @@
 #pragma once
 // Little-endian load/store for the on-disk and wire formats. Every aiops
 // format is little-endian regardless of the host, and fields are read with
-// memcpy so they may sit at any alignment.
+// memcpy so they may sit at any alignment. Big-endian (network order)
+// load/store exists for foreign protocols that mandate it (NBD, nbd/).
 
 #include <bit>
 #include <cstddef>
@@ -32,6 +33,22 @@ template <class T>
   T value;
   std::memcpy(&value, src, sizeof(T));
   if constexpr (std::endian::native == std::endian::big) value = byteswap(value);
+  return value;
+}
+
+template <class T>
+inline void store_be(std::byte* dst, T value) noexcept {
+  static_assert(std::is_unsigned_v<T>);
+  if constexpr (std::endian::native == std::endian::little) value = byteswap(value);
+  std::memcpy(dst, &value, sizeof(T));
+}
+
+template <class T>
+[[nodiscard]] inline T load_be(const std::byte* src) noexcept {
+  static_assert(std::is_unsigned_v<T>);
+  T value;
+  std::memcpy(&value, src, sizeof(T));
+  if constexpr (std::endian::native == std::endian::little) value = byteswap(value);
   return value;
 }
 

@@ -60,13 +60,32 @@ nlohmann::json to_json(const ConnectionState& s) {
   nlohmann::json owed = nlohmann::json::array();
   for (const auto& o : s.owed)
     owed.push_back({{"handle", o.handle}, {"opcode", o.opcode}, {"bytes", o.bytes}, {"seq", o.seq}});
-  return {{"peer", s.peer},         {"client", s.client},     {"unparsed", to_hex(s.unparsed)},
-          {"last_volume", s.last_volume}, {"last_end", s.last_end}, {"owed", owed}};
+  nlohmann::json doc = {{"protocol", s.protocol},   {"peer", s.peer},         {"client", s.client},
+                        {"unparsed", to_hex(s.unparsed)}, {"last_volume", s.last_volume}, {"last_end", s.last_end},
+                        {"owed", owed}};
+  if (s.protocol == "nbd")
+    doc["nbd"] = {{"phase", s.nbd.phase},
+                  {"no_zeroes", s.nbd.no_zeroes},
+                  {"structured", s.nbd.structured},
+                  {"export", s.nbd.export_name}};
+  return doc;
 }
 
 Result<ConnectionState> connection_state_from_json(const nlohmann::json& doc) {
   try {
     ConnectionState s;
+    // A worker from before NBD sends no protocol: its connections are native.
+    s.protocol = doc.value("protocol", std::string("native"));
+    if (s.protocol != "native" && s.protocol != "nbd") return bad("unknown protocol \"" + s.protocol + "\"");
+    if (s.protocol == "nbd") {
+      const auto& nbd = doc.at("nbd");
+      s.nbd.phase = nbd.at("phase").get<std::string>();
+      if (s.nbd.phase != "flags" && s.nbd.phase != "options" && s.nbd.phase != "transmission")
+        return bad("unknown NBD phase \"" + s.nbd.phase + "\"");
+      s.nbd.no_zeroes = nbd.at("no_zeroes").get<bool>();
+      s.nbd.structured = nbd.at("structured").get<bool>();
+      s.nbd.export_name = nbd.at("export").get<std::string>();
+    }
     s.peer = doc.at("peer").get<std::string>();
     s.client = doc.at("client").get<std::string>();
     const auto hex = doc.at("unparsed").get<std::string>();

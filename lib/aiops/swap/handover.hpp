@@ -15,11 +15,14 @@
 //                           {"path"}
 //   old → new  connection   fd: a client connection, stopped at a request
 //                           boundary; its state (ConnectionState) (migrate)
-//   old → new  handed       {"mode", "generation", "bind": [addresses]}:
-//                           nothing more follows. The old worker has closed
-//                           the block store (the log lock is free) and
-//                           stopped its validator; "bind" lists the
+//   old → new  handed       {"mode", "generation", "bind": [addresses],
+//                           "bind_nbd": [addresses]}: nothing more follows.
+//                           The old worker has closed the block store (the
+//                           log lock is free) and stopped its validator;
+//                           "bind" lists the native and "bind_nbd" the NBD
 //                           addresses to bind anew (release mode).
+//   A connection's state says its protocol ("native" when absent, as from a
+//   worker before NBD) and, for NBD, where its negotiation stands (NbdState).
 //   new → old  ready        {"pid", "connections", "listeners"}: the new
 //                           binary owns the log (generation + 1) and serves.
 //   new → old  failed       {"error"}: it cannot take over and exits; may
@@ -75,7 +78,19 @@ struct OwedReply {
   uint64_t seq = 0;    // answered once the buffer's tail_seq passes it
 };
 
+// Where an NBD session stands (worker/nbd_session.hpp).
+struct NbdState {
+  std::string phase = "flags";  // "flags", "options" or "transmission"
+  bool no_zeroes = false;       // the client's flag from the handshake
+  bool structured = false;      // NBD_OPT_STRUCTURED_REPLY was acknowledged
+  std::string export_name;      // in transmission: the export it opened
+
+  bool operator==(const NbdState&) const = default;
+};
+
 struct ConnectionState {
+  std::string protocol = "native";  // "native" or "nbd" (then `nbd` holds its state)
+  NbdState nbd;
   std::string peer;
   std::string client;  // "" before HELLO
   std::vector<std::byte> unparsed;

@@ -7,7 +7,9 @@
 
 #include "aiops/core/checksum.hpp"
 #include "aiops/core/logger.hpp"
+#include "aiops/worker/pending.hpp"
 #include "aiops/worker/server.hpp"
+#include "aiops/worker/write_path.hpp"
 
 namespace aiops::worker {
 
@@ -21,109 +23,6 @@ constexpr size_t discard_chunk_bytes = 64 << 10;
 constexpr size_t input_buffer_bytes = 64 << 10;
 constexpr unsigned max_inline_depth = 16;
 constexpr auto busy_log_interval = std::chrono::seconds(1);
-
-// A write on its way through the block store; owns the payload until the
-// log has it.
-// A write on its way through the scheduler and the block store; owns the
-// payload until the log has it, and lets the scheduler's next write in
-// when it completes.
-class PendingWrite final : public store::WriteCompletion {
- public:
-  PendingWrite(std::shared_ptr<Connection> connection, uint64_t handle, std::vector<std::byte> payload,
-               sched::Dispatcher& dispatcher)
-      : connection_(std::move(connection)), handle_(handle), payload_(std::move(payload)), dispatcher_(dispatcher) {}
-
-  [[nodiscard]] const std::vector<std::byte>& payload() const { return payload_; }
-
-  void write_done(const Result<wal::Appended>& result) noexcept override {
-    net::Status status = result.ok() ? net::Status::ok : net::status_for_storage_error(result.error().code());
-    if (!result.ok()) log_error("write failed in the store: " + result.error().message());
-    auto conn = std::move(connection_);
-    auto handle = handle_;
-    auto bytes = static_cast<uint32_t>(payload_.size());
-    auto& dispatcher = dispatcher_;
-    delete this;  // the last use of this object; the log is done with the payload
-    asio::post(conn->executor(), [conn, handle, status, bytes] {
-      conn->finished(handle, net::Opcode::write, status, bytes);
-    });
-    dispatcher.done();
-  }
-
- private:
-  std::shared_ptr<Connection> connection_;
-  uint64_t handle_;
-  std::vector<std::byte> payload_;
-  sched::Dispatcher& dispatcher_;
-};
-
-// A write taken by the speculative buffer: answered when the validator
-// decides it (or, with FUA, once it is applied to the log). Also a reply a
-// previous worker owed (a FUA write or a FLUSH), in the worker it handed
-// the connection to.
-class PendingBufferReply final : public specbuf::BufferWaiter {
- public:
-  PendingBufferReply(std::shared_ptr<Connection> connection, uint64_t handle, net::Opcode opcode, uint32_t bytes)
-      : connection_(std::move(connection)), handle_(handle), opcode_(opcode), bytes_(bytes) {}
-
-  void buffer_done(net::Status status, uint32_t retry_after_ms) noexcept override {
-    auto conn = std::move(connection_);
-    auto handle = handle_;
-    auto opcode = opcode_;
-    auto bytes = bytes_;
-    delete this;
-    asio::post(conn->executor(), [conn, handle, opcode, status, bytes, retry_after_ms] {
-      conn->finished(handle, opcode, status, bytes, retry_after_ms);
-    });
-  }
-
-  void buffer_waiting_for_apply(uint64_t seq) noexcept override {
-    asio::post(connection_->executor(), [conn = connection_, handle = handle_, opcode = opcode_, bytes = bytes_, seq] {
-      conn->owe(handle, opcode, bytes, seq);
-    });
-  }
-
-  void buffer_handed_over() noexcept override { delete this; }
-
- private:
-  std::shared_ptr<Connection> connection_;
-  uint64_t handle_;
-  net::Opcode opcode_;
-  uint32_t bytes_;
-};
-
-// A FLUSH: first the log's barrier, then the buffer's (entries written
-// before it durable in the log), when the buffer holds any.
-class PendingFlush final : public wal::AppendCompletion, public specbuf::BufferWaiter {
- public:
-  PendingFlush(std::shared_ptr<Connection> connection, uint64_t handle, specbuf::Buffer& buffer)
-      : connection_(std::move(connection)), handle_(handle), buffer_(buffer) {}
-
-  void complete(const Result<wal::Appended>& result) noexcept override {
-    if (!result.ok()) return buffer_done(net::status_for_storage_error(result.error().code()), 0);
-    buffer_.flush(*this);
-  }
-
-  void buffer_done(net::Status status, uint32_t retry_after_ms) noexcept override {
-    auto conn = std::move(connection_);
-    auto handle = handle_;
-    delete this;
-    asio::post(conn->executor(), [conn, handle, status, retry_after_ms] {
-      conn->finished(handle, net::Opcode::flush, status, 0, retry_after_ms);
-    });
-  }
-
-  void buffer_waiting_for_apply(uint64_t seq) noexcept override {
-    asio::post(connection_->executor(),
-               [conn = connection_, handle = handle_, seq] { conn->owe(handle, net::Opcode::flush, 0, seq); });
-  }
-
-  void buffer_handed_over() noexcept override { delete this; }
-
- private:
-  std::shared_ptr<Connection> connection_;
-  uint64_t handle_;
-  specbuf::Buffer& buffer_;
-};
 
 }  // namespace
 
@@ -144,7 +43,7 @@ Connection::Connection(Server& server, Socket socket, const ClientInfo* client, 
 }
 
 void Connection::start_adopted(const std::vector<swap::OwedReply>& owed) {
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this(), owed] {
+  asio::dispatch(socket_.get_executor(), [self = shared_self(), owed] {
     auto& ctx = self->server_.context();
     if (self->client_ != nullptr) ctx.counters.at(self->client_->id).connections.fetch_add(1, std::memory_order_relaxed);
     for (const auto& o : owed) {
@@ -175,7 +74,7 @@ void Connection::read_header() {
     // Pipelined requests already received are handled without a syscall;
     // past a few in a row, through the strand, so the stack stays flat.
     if (inline_depth_ >= max_inline_depth)
-      return asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      return asio::post(socket_.get_executor(), [self = shared_self()] {
         self->inline_depth_ = 0;
         self->read_header();
       });
@@ -203,7 +102,7 @@ void Connection::receive_more() {
   if (in_.empty()) in_.resize(input_buffer_bytes);
   read_pending_ = true;
   socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                          [self = shared_from_this()](const error_code& ec, size_t n) {
+                          [self = shared_self()](const error_code& ec, size_t n) {
                             self->read_pending_ = false;
                             // A pause cancels the read; what did arrive stays unparsed.
                             if (ec == asio::error::operation_aborted && self->paused_) return self->maybe_quiescent();
@@ -286,7 +185,7 @@ void Connection::read_body(uint32_t length, std::function<void(std::vector<std::
   in_begin_ += have;
   body_pending_ = true;
   asio::async_read(socket_, asio::buffer(body->data() + have, length - have),
-                   [self = shared_from_this(), body, then = std::move(then)](const error_code& ec, size_t) {
+                   [self = shared_self(), body, then = std::move(then)](const error_code& ec, size_t) {
                      self->body_pending_ = false;
                      if (ec) return self->read_failed();
                      then(std::move(*body));
@@ -302,7 +201,7 @@ void Connection::discard(uint64_t bytes) {
   size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, scratch_.size()));
   body_pending_ = true;
   asio::async_read(socket_, asio::buffer(scratch_.data(), chunk),
-                   [self = shared_from_this(), rest = bytes - chunk](const error_code& ec, size_t) {
+                   [self = shared_self(), rest = bytes - chunk](const error_code& ec, size_t) {
                      self->body_pending_ = false;
                      if (ec) return self->close();
                      self->discard(rest);
@@ -337,72 +236,10 @@ void Connection::handle_hello(const net::RequestHeader& h, std::vector<std::byte
   read_header();
 }
 
-net::Status Connection::check_access(uint32_t volume, bool write, std::string& why) const {
-  const auto& clients = server_.context().clients;
-  auto name = [&] { return "volume " + clients.volume(volume)->name + " (id " + std::to_string(volume) + ")"; };
-  switch (clients.check(*client_, volume, write)) {
-    case AccessOutcome::ok: return net::Status::ok;
-    case AccessOutcome::unknown_volume:
-      why = "volume id " + std::to_string(volume) + " is not configured";
-      return net::Status::unknown_volume;
-    case AccessOutcome::not_granted:
-      why = name() + " is not granted to this client";
-      return net::Status::access_denied;
-    case AccessOutcome::read_only:
-      why = name() + " is read-only for this client";
-      return net::Status::access_denied;
-  }
-  return net::Status::io_error;
-}
-
 void Connection::handle_write(const net::RequestHeader& h, std::vector<std::byte> payload) {
-  const auto& ctx = server_.context();
   const bool fua = (h.flags & net::flag_fua) != 0;
-  auto gate = ctx.buffer.hold_intake();  // until the write is queued, wherever it goes
-  if (ctx.buffer.intake_active()) {
-    // The buffer's validator does the checks below, on the copy it keeps.
-    auto* waiter = new PendingBufferReply(shared_from_this(), h.handle, net::Opcode::write, h.length);
-    const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
-    auto r = ctx.buffer.write_held(client_->id, h.volume, h.offset, payload, h.checksum, durable, *waiter);
-    if (r.outcome == specbuf::Intake::taken) {
-      ++outstanding_;
-      note_extent(h.volume, h.offset, h.length);
-      return;
-    }
-    delete waiter;
-    if (r.outcome == specbuf::Intake::full)
-      return refuse(h, net::Status::busy, "the speculative buffer is full for this client's priority", false,
-                    r.retry_after_ms);
-    if (r.outcome == specbuf::Intake::too_large)
-      return refuse(h, net::Status::too_large, std::to_string(h.length) +
-                                                   " bytes do not fit in the speculative buffer ([buffer] size)");
-  }
-  const uint64_t hash = checksum64(payload);
-  auto& dispatcher = ctx.dispatcher;
-  if (hash != h.checksum)
-    return refuse(h, net::Status::checksum_mismatch, "payload does not match its checksum", false,
-                  ctx.admission.refuse(client_->id, dispatcher.fill(), sched::Refusal::invalid));
-  std::string why;
-  if (auto s = check_access(h.volume, true, why); s != net::Status::ok) return refuse(h, s, why);
-  if (!net::extent_fits(h.offset, h.length, ctx.clients.volume(h.volume)->size_bytes))
-    return refuse(h, net::Status::out_of_range, "extent ends beyond the volume");
-  if (auto d = ctx.admission.admit_log(client_->id, dispatcher.fill()); !d.admitted())
-    return refuse(h, net::Status::busy, "the log queue is too full for this client's priority", false,
-                  d.retry_after_ms);
-  const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
-  auto* pending = new PendingWrite(shared_from_this(), h.handle, std::move(payload), dispatcher);
-  store::WriteRequest request{client_->id, h.volume, h.offset, pending->payload(),
-                              durable ? wal::Durability::durable : wal::Durability::written, hash};
-  // The store only refuses what the checks above passed when it cannot
-  // take writes at all; the answer then goes the way of a failed write.
-  auto start = [&store = ctx.store, request, pending] {
-    if (Status s = store->write(request, *pending); !s.ok()) pending->write_done(s.error());
-  };
-  if (!dispatcher.submit(client_->id, std::move(start))) {
-    delete pending;
-    return refuse(h, net::Status::busy, "the log queue is full ([scheduler] queue_limit)", false,
-                  ctx.admission.refuse(client_->id, 1.0, sched::Refusal::log_queue));
-  }
+  auto outcome = submit_write(server_.context(), shared_self(), *client_, h.handle, h.volume, h.offset, payload, h.checksum, fua);
+  if (!outcome.taken()) return refuse(h, outcome.status, outcome.why, false, outcome.retry_after_ms);
   ++outstanding_;
   note_extent(h.volume, h.offset, h.length);
 }
@@ -416,7 +253,8 @@ void Connection::note_extent(uint32_t volume, uint64_t offset, uint32_t length) 
 
 void Connection::handle_read(const net::RequestHeader& h) {
   std::string why;
-  if (auto s = check_access(h.volume, false, why); s != net::Status::ok) return refuse(h, s, why);
+  if (auto s = access_status(server_.context(), *client_, h.volume, false, why); s != net::Status::ok)
+    return refuse(h, s, why);
   if (!net::extent_fits(h.offset, h.length, server_.context().clients.volume(h.volume)->size_bytes))
     return refuse(h, net::Status::out_of_range, "extent ends beyond the volume");
   std::vector<std::byte> data(h.length);
@@ -434,7 +272,7 @@ void Connection::handle_read(const net::RequestHeader& h) {
 }
 
 void Connection::handle_flush(const net::RequestHeader& h) {
-  auto* pending = new PendingFlush(shared_from_this(), h.handle, server_.context().buffer);
+  auto* pending = new PendingFlush(shared_self(), h.handle, server_.context().buffer);
   ++outstanding_;
   server_.context().store->flush(*pending);
 }
@@ -509,7 +347,7 @@ void Connection::send(net::ReplyHeader header, std::vector<std::byte> payload, b
 void Connection::write_next() {
   if (writing_ || out_.empty() || closed_) return;
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_from_this()](const error_code& ec, size_t) {
+  asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_self()](const error_code& ec, size_t) {
     self->writing_ = false;
     if (ec) return self->close();
     self->out_.pop_front();
@@ -525,7 +363,7 @@ void Connection::write_next() {
 // could have become idle and checks when the last request came.
 void Connection::arm_idle_timer() {
   idle_.expires_at(last_request_ + server_.context().config.worker.idle_timeout);
-  idle_.async_wait([self = shared_from_this()](const error_code& ec) {
+  idle_.async_wait([self = shared_self()](const error_code& ec) {
     if (ec || self->closed_ || self->paused_) return;  // closed, or re-armed by resume()
     if (self->outstanding_ > 0 || !self->out_.empty()) self->last_request_ = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() < self->last_request_ + self->server_.context().config.worker.idle_timeout)
@@ -539,7 +377,7 @@ void Connection::arm_idle_timer() {
 }
 
 void Connection::drain() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(socket_.get_executor(), [self = shared_self()] {
     self->draining_ = true;
     error_code ignored;
     self->socket_.shutdown(Socket::shutdown_receive, ignored);  // ends the pending read
@@ -552,7 +390,7 @@ void Connection::maybe_finish_drain() {
 }
 
 void Connection::pause(std::function<void(bool)> quiescent) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), quiescent = std::move(quiescent)]() mutable {
+  asio::post(socket_.get_executor(), [self = shared_self(), quiescent = std::move(quiescent)]() mutable {
     if (self->closed_) return quiescent(false);
     self->paused_ = true;
     self->quiescent_ = std::move(quiescent);
@@ -578,7 +416,7 @@ void Connection::maybe_quiescent() {
 }
 
 void Connection::resume() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(socket_.get_executor(), [self = shared_self()] {
     if (self->closed_ || !self->paused_) return;
     self->paused_ = false;
     self->quiescent_ = nullptr;
@@ -600,7 +438,7 @@ swap::ConnectionState Connection::handover_state() const {
 }
 
 void Connection::hand_over() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(socket_.get_executor(), [self = shared_self()] {
     if (self->closed_) return;
     self->closed_ = true;
     error_code ignored;
@@ -631,7 +469,7 @@ void Connection::close() {
     server_.context().counters.at(client_->id).connections.fetch_sub(1, std::memory_order_relaxed);
     log_info(who() + " disconnected");
   }
-  server_.forget(shared_from_this());
+  server_.forget(shared_self());
 }
 
 }  // namespace aiops::worker

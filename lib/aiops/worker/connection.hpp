@@ -55,51 +55,50 @@
 #include "aiops/net/protocol.hpp"
 #include "aiops/swap/handover.hpp"
 #include "aiops/worker/client_directory.hpp"
+#include "aiops/worker/session.hpp"
 
 namespace aiops::worker {
 
 class Server;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public Session {
  public:
-  using Socket = boost::asio::generic::stream_protocol::socket;
-  using Executor = Socket::executor_type;
-
   Connection(Server& server, Socket socket, std::string peer);
   /// A connection handed over by the previous worker; `client` is null
   /// when it had not said HELLO yet.
   Connection(Server& server, Socket socket, const ClientInfo* client, const swap::ConnectionState& state);
 
-  void start();
+  void start() override;
   /// For a handed-over connection: sends the owed replies when their
   /// entries are applied, then parses what was received and reads on.
-  void start_adopted(const std::vector<swap::OwedReply>& owed);
+  void start_adopted(const std::vector<swap::OwedReply>& owed) override;
 
   /// Stop at the next request boundary; `quiescent(true)` runs on the
   /// strand once nothing is in flight but replies waiting for an apply, or
   /// `quiescent(false)` when the connection closes first.
-  void pause(std::function<void(bool open)> quiescent);
+  void pause(std::function<void(bool open)> quiescent) override;
   /// Rollback: serve on.
-  void resume();
-  [[nodiscard]] swap::ConnectionState handover_state() const;
-  [[nodiscard]] int native_handle() { return socket_.native_handle(); }
+  void resume() override;
+  [[nodiscard]] swap::ConnectionState handover_state() const override;
+  [[nodiscard]] int native_handle() override { return socket_.native_handle(); }
   /// The new worker serves it now: drop it without shutting the socket.
-  void hand_over();
+  void hand_over() override;
   /// A request now waits for the apply of entry `seq` (from its waiter).
-  void owe(uint64_t handle, net::Opcode opcode, uint32_t bytes, uint64_t seq);
+  void owe(uint64_t handle, net::Opcode opcode, uint32_t bytes, uint64_t seq) override;
   /// Stop reading requests; close once every owed reply is sent.
-  void drain();
+  void drain() override;
   /// Close now.
-  void close();
+  void close() override;
 
   /// The connection's strand.
-  [[nodiscard]] Executor executor();
+  [[nodiscard]] Executor executor() override;
   /// Called (via the strand) when a store operation finishes.
   /// `retry_after_ms` overrides the default delay of a retryable status.
   void finished(uint64_t handle, net::Opcode opcode, net::Status status, uint32_t bytes,
-                std::optional<uint32_t> retry_after_ms = std::nullopt);
+                std::optional<uint32_t> retry_after_ms = std::nullopt) override;
 
  private:
+  [[nodiscard]] std::shared_ptr<Connection> shared_self() { return std::static_pointer_cast<Connection>(shared_from_this()); }
   void read_header();
   void on_header();
   void receive_more();
@@ -111,7 +110,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_write(const net::RequestHeader& h, std::vector<std::byte> payload);
   void handle_read(const net::RequestHeader& h);
   void handle_flush(const net::RequestHeader& h);
-  [[nodiscard]] net::Status check_access(uint32_t volume, bool write, std::string& why) const;
   void refuse(const net::RequestHeader& h, net::Status status, const std::string& why, bool close_after = false,
               std::optional<uint32_t> retry_after_ms = std::nullopt);
   static uint32_t retry_after(net::Status status, std::optional<uint32_t> given);

@@ -144,7 +144,7 @@ Result<nlohmann::json> Worker::hand_over(const nlohmann::json& request) {
   // this one, after a rollback, serves them again.
   const auto paused = Clock::now();
   server_->pause_accepting();
-  std::vector<std::shared_ptr<Connection>> connections;
+  std::vector<std::shared_ptr<Session>> connections;
   if (*mode == swap::Mode::migrate) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(started + timeout - Clock::now());
     auto quiet = server_->pause_connections(std::max(left, std::chrono::milliseconds(1)));
@@ -167,9 +167,11 @@ Result<nlohmann::json> Worker::hand_over(const nlohmann::json& request) {
 
   const double paused_ms_before_send = ms_since(paused);
   auto send_all = [&]() -> Status {
-    nlohmann::json bind = nlohmann::json::array();
+    // "bind" keeps the native addresses only, as workers before NBD read it.
+    nlohmann::json bind = nlohmann::json::array(), bind_nbd = nlohmann::json::array();
     if (*mode == swap::Mode::release) {
-      for (const auto& [info, fd] : server_->listener_handles()) bind.push_back(info.address);
+      for (const auto& [info, fd] : server_->listener_handles())
+        (info.protocol == "nbd" ? bind_nbd : bind).push_back(info.address);
       server_->close_listeners();
     } else {
       for (const auto& [info, fd] : server_->listener_handles()) {
@@ -186,7 +188,7 @@ Result<nlohmann::json> Worker::hand_over(const nlohmann::json& request) {
       AIOPS_TRY(swap::send_json(next.channel(), swap::Kind::connection, swap::to_json(c->handover_state()), fds));
     }
     return swap::send_json(next.channel(), swap::Kind::handed,
-                           {{"mode", swap::mode_name(*mode)}, {"generation", generation_}, {"bind", bind}});
+                           {{"mode", swap::mode_name(*mode)}, {"generation", generation_}, {"bind", bind}, {"bind_nbd", bind_nbd}});
   };
   if (Status s = send_all(); !s.ok()) return fail(s.error());
   auto ready = next.expect(swap::Kind::ready);
@@ -321,8 +323,12 @@ Status Worker::adopt(swap::FdChannel& channel) {
   server_ = std::make_unique<Server>(
       io_, ServerContext{config_, store_, clients_, counters_, *buffer_, *admission_, *dispatcher_});
   for (auto& [info, fd] : listeners) AIOPS_TRY(server_->adopt_listener(info, fd.release()));
-  if (handed.contains("bind") && !handed["bind"].empty())
-    AIOPS_TRY(server_->listen_at(handed["bind"].get<std::vector<std::string>>()));
+  std::vector<ListenerInfo> bind;
+  for (const char* key : {"bind", "bind_nbd"})
+    if (handed.contains(key) && handed[key].is_array())
+      for (const auto& address : handed[key])
+        if (address.is_string()) bind.push_back({key == std::string("bind") ? "native" : "nbd", address.get<std::string>()});
+  if (!bind.empty()) AIOPS_TRY(server_->listen_at(bind));
   control_ = std::make_unique<ControlServer>(io_, config_.worker.control_socket,
                                              [this](const nlohmann::json& request, ControlServer::Reply reply) {
                                                control(request, std::move(reply));

@@ -11,6 +11,7 @@
 #include "aiops/core/logger.hpp"
 #include "aiops/net/protocol.hpp"
 #include "aiops/worker/connection.hpp"
+#include "aiops/worker/nbd_session.hpp"
 
 namespace aiops::worker {
 
@@ -63,9 +64,10 @@ Status Server::listen() {
   return {};
 }
 
-Status Server::listen_at(const std::vector<std::string>& addresses) {
-  for (const auto& a : addresses) {
-    AIOPS_ASSIGN(config::ListenerConfig l, config::parse_listen_address(a, "/"));
+Status Server::listen_at(const std::vector<ListenerInfo>& listeners) {
+  for (const auto& info : listeners) {
+    AIOPS_ASSIGN(config::ListenerConfig l, config::parse_listen_address(info.address, "/"));
+    if (info.protocol == "nbd") l.protocol = config::ListenerConfig::Protocol::nbd;
     AIOPS_TRY(bind(l));
   }
   start_accepting();
@@ -77,9 +79,7 @@ void Server::start_accepting() {
 }
 
 Status Server::bind(const config::ListenerConfig& l) {
-  if (l.protocol != config::ListenerConfig::Protocol::native)
-    return Error(Errc::unsupported, "listener " + l.address + ": protocol " + std::string(config::to_string(l.protocol)) +
-                                        " is not supported by this version of aiops-worker");
+  const std::string protocol(config::to_string(l.protocol));
   auto listener = std::make_unique<Listener>(io_);
   error_code ec;
   if (l.is_unix) {
@@ -91,7 +91,7 @@ Status Server::bind(const config::ListenerConfig& l) {
     ::chmod(l.unix_path.c_str(), 0660);
     if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return listen_error(l, "listen", ec);
     listener->unix_path = l.unix_path;
-    listener->info = {"native", "unix:" + l.unix_path.string()};
+    listener->info = {protocol, "unix:" + l.unix_path.string()};
   } else {
     auto address = asio::ip::make_address(l.host == "localhost" ? "127.0.0.1" : l.host, ec);
     if (ec) return listen_error(l, "address", ec);
@@ -103,9 +103,9 @@ Status Server::bind(const config::ListenerConfig& l) {
     if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return listen_error(l, "listen", ec);
     auto bound = a.local_endpoint();
     std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
-    listener->info = {"native", host + ":" + std::to_string(bound.port())};
+    listener->info = {protocol, host + ":" + std::to_string(bound.port())};
   }
-  log_info("listening for the native protocol on " + listener->info.address);
+  log_info("listening for the " + protocol + " protocol on " + listener->info.address);
   listeners_.push_back(std::move(listener));
   return {};
 }
@@ -125,7 +125,7 @@ Status Server::adopt_listener(const ListenerInfo& info, int fd) {
     listener->tcp_acceptor.emplace(listener->strand).assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
   }
   if (ec) return Error(Errc::io_error, "adopt listener " + info.address + ": " + ec.message());
-  log_info("accepting for the native protocol on " + info.address + " (handed over)");
+  log_info("accepting for the " + info.protocol + " protocol on " + info.address + " (handed over)");
   auto* p = listener.get();
   listeners_.push_back(std::move(listener));
   asio::dispatch(p->strand, [this, p] { accept_next(*p); });
@@ -142,14 +142,17 @@ Status Server::adopt_connection(int fd, const swap::ConnectionState& state) {
   }
   const int proto = ss.ss_family == AF_UNIX ? 0 : IPPROTO_TCP;
   error_code ec;
-  Connection::Socket socket(asio::make_strand(io_));
+  Session::Socket socket(asio::make_strand(io_));
   socket.assign(asio::generic::stream_protocol(ss.ss_family, proto), fd, ec);
   if (ec) {
     ::close(fd);
     return Error(Errc::io_error, "adopt connection from " + state.peer + ": " + ec.message());
   }
+  std::shared_ptr<Session> session;
   const ClientInfo* client = nullptr;
-  if (!state.client.empty()) {
+  if (state.protocol == "nbd") {
+    session = std::make_shared<NbdSession>(*this, std::move(socket), state);
+  } else if (!state.client.empty()) {
     client = context_.clients.find(state.client);
     if (client == nullptr) {
       // The configuration changed under the update: the client is gone.
@@ -159,12 +162,12 @@ Status Server::adopt_connection(int fd, const swap::ConnectionState& state) {
       return {};
     }
   }
-  auto connection = std::make_shared<Connection>(*this, std::move(socket), client, state);
+  if (!session) session = std::make_shared<Connection>(*this, std::move(socket), client, state);
   {
     std::lock_guard lock(mu_);
-    connections_.insert(connection);
+    connections_.insert(session);
   }
-  connection->start_adopted(state.owed);
+  session->start_adopted(state.owed);
   return {};
 }
 
@@ -178,45 +181,49 @@ void Server::accept_next(Listener& l) {
         auto peer = socket.remote_endpoint(peer_ec);
         std::string name = peer_ec ? "tcp" : peer.address().to_string() + ":" + std::to_string(peer.port());
         socket.set_option(tcp::no_delay(true), peer_ec);
-        admit(Connection::Socket(std::move(socket)), std::move(name));
+        admit(Session::Socket(std::move(socket)), std::move(name), l.info.protocol == "nbd");
       }
       accept_next(l);
     });
   } else {
     l.unix_acceptor->async_accept(asio::make_strand(io_), [this, &l](const error_code& ec, unix_socket::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) admit(Connection::Socket(std::move(socket)), "unix:" + l.unix_path.string());
+      if (!ec) admit(Session::Socket(std::move(socket)), "unix:" + l.unix_path.string(), l.info.protocol == "nbd");
       accept_next(l);
     });
   }
 }
 
-void Server::admit(Connection::Socket socket, std::string peer) {
-  std::shared_ptr<Connection> connection;
+void Server::admit(Session::Socket socket, std::string peer, bool nbd) {
+  std::shared_ptr<Session> session;
   {
     std::lock_guard lock(mu_);
     if (!accepting_) return;
     if (connections_.size() >= context_.config.worker.max_connections) {
-      // Say why before closing: a client reading its HELLO reply sees busy.
       log_warning("refusing a connection from " + peer + ": " + std::to_string(connections_.size()) +
                   " connections open, the limit is max_connections");
-      std::array<std::byte, net::reply_header_bytes> reply{};
-      net::encode_reply({net::Opcode::hello, net::Status::busy, 0, 1000, 0, 0}, reply.data());
       error_code ignored;
-      asio::write(socket, asio::buffer(reply), ignored);
+      if (!nbd) {
+        // Say why before closing: a client reading its HELLO reply sees busy.
+        // (NBD has no way to say it before the greeting: the client sees EOF.)
+        std::array<std::byte, net::reply_header_bytes> reply{};
+        net::encode_reply({net::Opcode::hello, net::Status::busy, 0, 1000, 0, 0}, reply.data());
+        asio::write(socket, asio::buffer(reply), ignored);
+      }
       socket.close(ignored);
       return;
     }
-    connection = std::make_shared<Connection>(*this, std::move(socket), std::move(peer));
-    connections_.insert(connection);
+    if (nbd) session = std::make_shared<NbdSession>(*this, std::move(socket), std::move(peer));
+    else session = std::make_shared<Connection>(*this, std::move(socket), std::move(peer));
+    connections_.insert(session);
   }
-  connection->start();
+  asio::dispatch(session->executor(), [session] { session->start(); });
 }
 
-void Server::forget(const std::shared_ptr<Connection>& connection) {
+void Server::forget(const std::shared_ptr<Session>& session) {
   {
     std::lock_guard lock(mu_);
-    connections_.erase(connection);
+    connections_.erase(session);
   }
   check_drained();
 }
@@ -248,7 +255,7 @@ void Server::stop_accepting() {
 }
 
 void Server::drain(std::function<void()> done) {
-  std::vector<std::shared_ptr<Connection>> all;
+  std::vector<std::shared_ptr<Session>> all;
   {
     std::lock_guard lock(mu_);
     drained_ = std::move(done);
@@ -259,7 +266,7 @@ void Server::drain(std::function<void()> done) {
 }
 
 void Server::close_all() {
-  std::vector<std::shared_ptr<Connection>> all;
+  std::vector<std::shared_ptr<Session>> all;
   {
     std::lock_guard lock(mu_);
     all.assign(connections_.begin(), connections_.end());
@@ -296,8 +303,8 @@ void Server::pause_accepting() {
   for (auto& f : done) f.wait();
 }
 
-Result<std::vector<std::shared_ptr<Connection>>> Server::pause_connections(std::chrono::milliseconds timeout) {
-  std::vector<std::shared_ptr<Connection>> all;
+Result<std::vector<std::shared_ptr<Session>>> Server::pause_connections(std::chrono::milliseconds timeout) {
+  std::vector<std::shared_ptr<Session>> all;
   {
     std::lock_guard lock(mu_);
     all.assign(connections_.begin(), connections_.end());
@@ -306,7 +313,7 @@ Result<std::vector<std::shared_ptr<Connection>>> Server::pause_connections(std::
     std::mutex mu;
     std::condition_variable cv;
     size_t left = 0;
-    std::vector<std::shared_ptr<Connection>> open;
+    std::vector<std::shared_ptr<Session>> open;
   };
   auto count = std::make_shared<Count>();
   count->left = all.size();
@@ -334,7 +341,7 @@ std::vector<std::pair<ListenerInfo, int>> Server::listener_handles() const {
 void Server::close_listeners() {
   pause_accepting();
   for (auto& l : listeners_) {
-    closed_addresses_.push_back(l->info.address);
+    closed_listeners_.push_back(l->info);
     error_code ignored;
     if (l->tcp_acceptor) l->tcp_acceptor->close(ignored);
     if (l->unix_acceptor) {
@@ -346,10 +353,10 @@ void Server::close_listeners() {
 }
 
 Status Server::resume() {
-  if (!closed_addresses_.empty()) {
-    auto addresses = std::move(closed_addresses_);
-    closed_addresses_.clear();
-    AIOPS_TRY(listen_at(addresses));
+  if (!closed_listeners_.empty()) {
+    auto listeners = std::move(closed_listeners_);
+    closed_listeners_.clear();
+    AIOPS_TRY(listen_at(listeners));
   }
   for (auto& l : listeners_)
     asio::post(l->strand, [this, l = l.get()] {
@@ -357,7 +364,7 @@ Status Server::resume() {
       l->paused = false;
       accept_next(*l);
     });
-  std::vector<std::shared_ptr<Connection>> all;
+  std::vector<std::shared_ptr<Session>> all;
   {
     std::lock_guard lock(mu_);
     all.assign(connections_.begin(), connections_.end());
@@ -378,7 +385,7 @@ void Server::hand_over() {
     if (fd >= 0) ::close(fd);
   }
   listeners_.clear();
-  std::vector<std::shared_ptr<Connection>> all;
+  std::vector<std::shared_ptr<Session>> all;
   {
     std::lock_guard lock(mu_);
     all.assign(connections_.begin(), connections_.end());

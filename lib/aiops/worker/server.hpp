@@ -1,6 +1,7 @@
 #pragma once
-// The worker's data-plane server: listeners for the native protocol (TCP or
-// Unix socket), the set of live connections and the limits on them.
+// The worker's data-plane server: listeners for the native protocol and for
+// NBD (TCP or Unix socket), the set of live sessions (session.hpp) and the
+// limits on them.
 //
 // Threads: everything runs on the io_context's threads; each connection's
 // handlers are serialised by its own strand. Write and flush completions
@@ -42,10 +43,10 @@
 
 namespace aiops::worker {
 
-class Connection;
+class Session;
 
 struct ListenerInfo {
-  std::string protocol;  // "native"
+  std::string protocol;  // "native" or "nbd"
   std::string address;   // as bound: "127.0.0.1:7070" (the real port when 0 was asked) or "unix:/path"
 };
 
@@ -70,9 +71,9 @@ class Server {
 
   /// Binds every configured listener. Errors name the address.
   [[nodiscard]] Status listen();
-  /// Binds these addresses ("host:port", "unix:/path": a previous worker's
-  /// listeners, release mode) instead of the configured ones.
-  [[nodiscard]] Status listen_at(const std::vector<std::string>& addresses);
+  /// Binds these listeners (a previous worker's, release mode) instead of
+  /// the configured ones.
+  [[nodiscard]] Status listen_at(const std::vector<ListenerInfo>& listeners);
   /// Accepts on a listening socket a previous worker handed over.
   [[nodiscard]] Status adopt_listener(const ListenerInfo& info, int fd);
   /// A connection a previous worker handed over; `client_name` "" before HELLO.
@@ -83,7 +84,7 @@ class Server {
   void pause_accepting();
   /// Waits (at most `timeout`) until every connection is quiescent;
   /// returns them. Errc::timeout names how many are not.
-  [[nodiscard]] Result<std::vector<std::shared_ptr<Connection>>> pause_connections(std::chrono::milliseconds timeout);
+  [[nodiscard]] Result<std::vector<std::shared_ptr<Session>>> pause_connections(std::chrono::milliseconds timeout);
   /// (info, listening descriptor) of every listener.
   [[nodiscard]] std::vector<std::pair<ListenerInfo, int>> listener_handles() const;
   /// Closes the listening sockets (release mode); Unix socket files go.
@@ -104,23 +105,23 @@ class Server {
 
   // For connections.
   [[nodiscard]] const ServerContext& context() const { return context_; }
-  void forget(const std::shared_ptr<Connection>& connection);
+  void forget(const std::shared_ptr<Session>& session);
 
  private:
   struct Listener;
   void accept_next(Listener& listener);
   Status bind(const config::ListenerConfig& l);
   void start_accepting();
-  void admit(boost::asio::generic::stream_protocol::socket socket, std::string peer);
+  void admit(boost::asio::generic::stream_protocol::socket socket, std::string peer, bool nbd);
   void check_drained();
 
   boost::asio::io_context& io_;
   ServerContext context_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<std::string> closed_addresses_;  // closed by close_listeners, for resume
+  std::vector<ListenerInfo> closed_listeners_;  // closed by close_listeners, for resume
 
   mutable std::mutex mu_;
-  std::set<std::shared_ptr<Connection>> connections_;
+  std::set<std::shared_ptr<Session>> connections_;
   std::function<void()> drained_;
   bool accepting_ = true;
 };

@@ -107,6 +107,13 @@ sla = "tin"
 token_sha256 = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 access = {}
 
+[[export]]
+name = "db"
+volume = "db.main"
+client = "pg-1"
+allow = ["10.0.0.0/8", "fd00::/8", "192.0.2.7"]
+read_only = true
+
 [forecast]
 interval = "5m"
 horizon = "1h"
@@ -404,7 +411,9 @@ TEST_CASE("to_json uses the TOML keys with sizes and durations as text") {
   CHECK(j["client"][0]["access"]["db.main"] == "rw");
   CHECK(j["forecast"]["seasons"] == nlohmann::json::array({"1h", "1d"}));
   CHECK(j["scheduler"]["policy"] == "mclock");
-  CHECK(j.size() == 9);
+  CHECK(j["export"][0]["allow"][0] == "10.0.0.0/8");
+  CHECK(j["export"][0]["read_only"] == true);
+  CHECK(j.size() == 10);
 }
 
 // ---- errors ----
@@ -540,6 +549,30 @@ const std::vector<BadInput> kBadInputs = {
 };
 
 }  // namespace
+
+TEST_CASE("[[export]]: name defaults to the volume; allow to loopback; each reference is checked") {
+  const std::string client = "[[client]]\nname = \"c\"\nid = 1\nsla = \"gold\"\ntoken_sha256 = " + kGoodToken +
+                             "\naccess = { vol1 = \"ro\" }\n";
+  Config c = parse(kVolume + client + "[[export]]\nvolume = \"vol1\"\nclient = \"c\"\n");
+  REQUIRE(c.exports.size() == 1);
+  CHECK(c.exports[0] == ExportConfig{"vol1", "vol1", "c", {"127.0.0.1", "::1"}, false});
+  CHECK(c.find_export("vol1") == &c.exports[0]);
+  auto refused = [&](const std::string& text, const char* problem) {
+    CHECK_THROWS_WITH_AS((void)parse_config(kVolume + client + text, "aiops.toml"), doctest::Contains(problem),
+                         ConfigError);
+  };
+  refused("[[export]]\nvolume = \"vol9\"\nclient = \"c\"\n", "export[0].volume: undefined volume \"vol9\"");
+  refused("[[export]]\nvolume = \"vol1\"\nclient = \"d\"\n", "export[0].client: undefined client \"d\"");
+  refused("[[export]]\nvolume = \"vol1\"\nclient = \"c\"\nallow = [\"10.0.0.0/33\"]\n",
+          "export[0].allow[0]: \"10.0.0.0/33\": the prefix length must be 0 to 32");
+  refused("[[export]]\nvolume = \"vol1\"\nclient = \"c\"\nallow = [\"example.com\"]\n", "not an IP address");
+  refused("[[export]]\nvolume = \"vol1\"\nclient = \"c\"\nread_only = \"yes\"\n",
+          "export[0].read_only: expected true or false");
+  refused("[[export]]\nvolume = \"vol1\"\nclient = \"c\"\n[[export]]\nname = \"vol1\"\nvolume = \"vol1\"\nclient = \"c\"\n",
+          "duplicate export name \"vol1\"");
+  refused("[[volume]]\nname = \"vol2\"\nid = 2\nsize = \"4KiB\"\n[[export]]\nvolume = \"vol2\"\nclient = \"c\"\n",
+          "client \"c\" has no access to volume \"vol2\"");
+}
 
 TEST_CASE("each kind of bad input gives its own message at its position") {
   REQUIRE(kBadInputs.size() >= 20);

@@ -49,10 +49,14 @@ TEST_CASE("init_instance writes a configuration that load_config accepts") {
   CHECK(c.worker.control_socket == tmp / "inst/control.sock");
   CHECK(c.worker.credentials_file == tmp / "inst/credentials.toml");
   CHECK(c.forecast.priority_file == tmp / "inst/data/state/priorities.toml");
-  REQUIRE(c.listeners.size() == 1);
+  REQUIRE(c.listeners.size() == 2);
   CHECK(c.listeners[0].protocol == ListenerConfig::Protocol::native);
   CHECK(c.listeners[0].host == "127.0.0.1");
   CHECK(c.listeners[0].port != 0);
+  CHECK(c.listeners[1].protocol == ListenerConfig::Protocol::nbd);
+  CHECK(c.listeners[1].host == "127.0.0.1");
+  CHECK(c.listeners[1].port != 0);
+  CHECK(c.listeners[1].port != c.listeners[0].port);
   CHECK(c.log.segment_size_bytes == 16 * MiB);
   CHECK(c.buffer.size_bytes == 64 * MiB);
 }
@@ -76,6 +80,16 @@ TEST_CASE("init_instance defines two volumes, three SLA classes and six clients"
     CHECK(c.clients[i].id == i + 1);
     CHECK(c.clients[i].access == std::map<std::string, Access>{{"vol0", Access::read_write}, {"vol1", Access::read_write}});
   }
+}
+
+TEST_CASE("init_instance exports both volumes over NBD to loopback peers") {
+  TempDir tmp;
+  init_ok(tmp / "inst");
+  Config c = load_config(tmp / "inst/aiops.toml");
+  const std::vector<std::string> loopback{"127.0.0.1", "::1"};
+  REQUIRE(c.exports.size() == 2);
+  CHECK(c.exports[0] == ExportConfig{"vol0", "vol0", "gold-1", loopback, false});
+  CHECK(c.exports[1] == ExportConfig{"vol1", "vol1", "silver-1", loopback, false});
 }
 
 TEST_CASE("init_instance writes credentials of mode 0600 that match the configuration") {
