@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "nbd/wire_bytes.hpp"
+
 #include <array>
 #include <cstdio>
 #include <initializer_list>
@@ -11,38 +13,7 @@ using namespace aiops::nbd;
 
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-// Expected wire bytes are written out by hand, one int per byte.
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
-
-Bytes text(std::string_view s) {
-  Bytes out;
-  for (char c : s) out.push_back(static_cast<std::byte>(c));
-  return out;
-}
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-// Compared as hex dumps so a failure shows which byte differs.
-std::string dump(std::span<const std::byte> b) {
-  std::string out;
-  char buf[4];
-  for (size_t i = 0; i < b.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", std::to_integer<unsigned>(b[i]));
-    if (i != 0) out += ' ';
-    out += buf;
-  }
-  return out;
-}
+using namespace nbd_test;
 
 const Bytes reply_magic = bytes({0x00, 0x03, 0xe8, 0x89, 0x04, 0x55, 0x65, 0xa9});
 const Bytes ihaveopt = bytes({0x49, 0x48, 0x41, 0x56, 0x45, 0x4f, 0x50, 0x54});

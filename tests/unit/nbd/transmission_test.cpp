@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "nbd/wire_bytes.hpp"
+
 #include <array>
 #include <cstdio>
 #include <initializer_list>
@@ -10,36 +12,7 @@ using namespace aiops::nbd;
 
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
-
-Bytes text(std::string_view s) {
-  Bytes out;
-  for (char c : s) out.push_back(static_cast<std::byte>(c));
-  return out;
-}
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-std::string dump(std::span<const std::byte> b) {
-  std::string out;
-  char buf[4];
-  for (size_t i = 0; i < b.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", std::to_integer<unsigned>(b[i]));
-    if (i != 0) out += ' ';
-    out += buf;
-  }
-  return out;
-}
+using namespace nbd_test;
 
 constexpr uint16_t op(Command c) { return static_cast<uint16_t>(c); }
 
