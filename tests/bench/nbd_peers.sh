@@ -20,7 +20,7 @@
 #   server      plain write               FUA write               FLUSH
 #   nbdkit      pwrite (page cache)       pwrite + fdatasync      fdatasync
 #   qemu-nbd    pwrite (page cache)       write, then fdatasync   fdatasync
-#   nbd-server  pwrite (page cache)       pwrite + sync_file_range fdatasync
+#   nbd-server  pwrite (page cache)       pwrite + fdatasync      fsync
 #   aiops       append to its log file    append + fdatasync      fdatasync
 #               (page cache), applied     of the log              of the log
 #               to vol0 by checkpoints
@@ -33,10 +33,11 @@
 #   sync every write, none uses O_DIRECT (disk speed, not page cache),
 #   unsafe ignores FLUSH, which no server here may do.
 # * nbd-server flush=true fua=true: without them it advertises neither, so
-#   a client could never make its data durable. Its FUA is only
-#   sync_file_range on the range (no device cache flush, no metadata),
-#   weaker than the others; sync=true (fsync after every write) would be
-#   write-through. max_threads stays at its default (4).
+#   a client could never make its data durable (3.24, traced: FUA is
+#   pwrite + fdatasync, FLUSH is fsync; its manual says FUA may use
+#   sync_file_range where built with it, which would be weaker).
+#   sync=true (fsync after every write) would be write-through.
+#   max_threads stays at its default (4).
 # * aiops, log.ack = "written" (the default): a write is acknowledged once
 #   it is in the log, and the log is also what the worker keeps and later
 #   applies, which is the "while keeping its log" of the target.
@@ -85,7 +86,7 @@ alive() {  # pid; a zombie counts as dead (daemons end up under a pid 1 that may
   [[ -n $st && $st != Z ]]
 }
 
-# TERM, then KILL after GRACE seconds; the pid's own children first, since
+# TERM, then KILL after GRACE seconds, to the pid and its children, since
 # nbd-server serves each connection from a forked child.
 stop_pid() {  # pid grace
   local pid=$1 grace=${2:-10} kids=() i p
