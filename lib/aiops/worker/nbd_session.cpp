@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "aiops/config/peer_rule.hpp"
-#include "aiops/core/checksum.hpp"
 #include "aiops/core/logger.hpp"
 #include "aiops/nbd/handshake.hpp"
 #include "aiops/worker/pending.hpp"
@@ -379,8 +378,8 @@ void NbdSession::on_request(const nbd::Request& r, std::vector<std::byte> payloa
     return hold(r, std::move(payload), d.retry_after_ms);
   switch (static_cast<Command>(r.type)) {
     case Command::read: return do_read(r);
-    case Command::write: return do_write(r, payload, again);
-    case Command::write_zeroes: return do_zeroes(r, again);
+    case Command::write: return do_write(r, payload);
+    case Command::write_zeroes: return do_zeroes(r);
     case Command::flush: {
       auto& p = pending_[r.handle];
       p.type = r.type;
@@ -413,11 +412,10 @@ void NbdSession::do_read(const nbd::Request& r) {
   send(nbd::encode_read_reply(r.handle, r.offset, data, structured_));
 }
 
-void NbdSession::do_write(const nbd::Request& r, std::vector<std::byte>& payload, bool again) {
+void NbdSession::do_write(const nbd::Request& r, std::vector<std::byte>& payload) {
   const bool fua = (r.flags & nbd::cmd_flag_fua) != 0;
-  const uint64_t sum = checksum64(payload);
   auto outcome = submit_write(server_.context(), shared_self(), *export_->client, r.handle, export_->volume, r.offset,
-                              payload, sum, fua);
+                              payload, std::nullopt, fua);
   if (outcome.taken()) {
     auto& p = pending_[r.handle];
     p.type = r.type;
@@ -427,7 +425,6 @@ void NbdSession::do_write(const nbd::Request& r, std::vector<std::byte>& payload
   }
   if (outcome.status == net::Status::busy || outcome.status == net::Status::too_large)
     return hold(r, std::move(payload), outcome.retry_after_ms.value_or(default_hold_ms));
-  (void)again;
   server_.context().counters.at(export_->client->id).refused.fetch_add(1, std::memory_order_relaxed);
   reply_error(r.handle, errno_for(outcome.status, r.type), outcome.why);
 }
@@ -435,9 +432,10 @@ void NbdSession::do_write(const nbd::Request& r, std::vector<std::byte>& payload
 // Zeroes in chunks of max_payload, each a write of its own; the reply goes
 // once every chunk is answered. A chunk the worker cannot take now holds
 // the rest of the range back as a WRITE_ZEROES of its own, same handle.
-void NbdSession::do_zeroes(const nbd::Request& r, bool again) {
+void NbdSession::do_zeroes(const nbd::Request& r) {
   const uint32_t chunk = limits().max_payload;
-  auto& p = pending_[r.handle];
+  // A std::map reference stays valid while other entries come and go.
+  Pending& p = pending_[r.handle];
   p.type = r.type;
   p.held = false;
   uint64_t done = 0;
@@ -446,28 +444,24 @@ void NbdSession::do_zeroes(const nbd::Request& r, bool again) {
     const auto n = static_cast<uint32_t>(std::min<uint64_t>(chunk, r.length - done));
     zeroes.assign(n, std::byte{0});
     auto outcome = submit_write(server_.context(), shared_self(), *export_->client, r.handle, export_->volume,
-                                r.offset + done, zeroes, checksum64(zeroes), (r.flags & nbd::cmd_flag_fua) != 0);
+                                r.offset + done, zeroes, std::nullopt, (r.flags & nbd::cmd_flag_fua) != 0);
     if (!outcome.taken()) {
       if (outcome.status == net::Status::busy || outcome.status == net::Status::too_large) {
         nbd::Request rest = r;
         rest.offset += done;
         rest.length = static_cast<uint32_t>(r.length - done);
-        pending_[r.handle].held = true;
-        return hold(rest, {}, outcome.retry_after_ms.value_or(default_hold_ms));
+        return hold(rest, {}, outcome.retry_after_ms.value_or(default_hold_ms));  // marks p held
       }
-      auto& failed = pending_[r.handle];
-      if (failed.status == net::Status::ok) {
-        failed.status = outcome.status;
-        failed.why = outcome.why;
+      if (p.status == net::Status::ok) {
+        p.status = outcome.status;
+        p.why = outcome.why;
       }
       break;
     }
-    auto& q = pending_[r.handle];
-    q.bytes += n;
-    ++q.inflight;
+    p.bytes += n;
+    ++p.inflight;
     done += n;
   }
-  (void)again;
   settle(r.handle);
 }
 
@@ -491,7 +485,6 @@ void NbdSession::release_held() {
   auto held = std::move(held_);
   held_.clear();
   for (auto& h : held) {
-    error_code ignored;
     h.timer->cancel();
     on_request(h.request, std::move(h.payload), true);
   }

@@ -130,8 +130,8 @@ class NbdSession final : public Session {
   // Transmission.
   void on_request(const nbd::Request& r, std::vector<std::byte> payload, bool again);
   void do_read(const nbd::Request& r);
-  void do_write(const nbd::Request& r, std::vector<std::byte>& payload, bool again);
-  void do_zeroes(const nbd::Request& r, bool again);
+  void do_write(const nbd::Request& r, std::vector<std::byte>& payload);
+  void do_zeroes(const nbd::Request& r);
   void hold(const nbd::Request& r, std::vector<std::byte> payload, uint32_t delay_ms);
   void release_held();
   void settle(uint64_t handle);

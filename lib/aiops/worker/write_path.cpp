@@ -26,13 +26,19 @@ net::Status access_status(const ServerContext& ctx, const ClientInfo& client, ui
 
 WriteOutcome submit_write(const ServerContext& ctx, const std::shared_ptr<Session>& session, const ClientInfo& client,
                           uint64_t handle, uint32_t volume, uint64_t offset, std::vector<std::byte>& payload,
-                          uint64_t checksum, bool fua) {
+                          std::optional<uint64_t> claimed, bool fua) {
   const bool durable = fua || ctx.config.log.ack == config::LogConfig::Ack::durable;
   const auto bytes = static_cast<uint32_t>(payload.size());
+  std::optional<uint64_t> own;  // the payload's XXH3-64, computed at most once
+  auto hash = [&] {
+    if (!own) own = checksum64(payload);
+    return *own;
+  };
   auto gate = ctx.buffer.hold_intake();  // until the write is queued, wherever it goes
   if (ctx.buffer.intake_active()) {
     auto* waiter = new PendingBufferReply(session, handle, net::Opcode::write, bytes);
-    auto r = ctx.buffer.write_held(client.id, volume, offset, payload, checksum, durable, *waiter);
+    // The buffer's validator checks what the client claimed on its copy.
+    auto r = ctx.buffer.write_held(client.id, volume, offset, payload, claimed ? *claimed : hash(), durable, *waiter);
     if (r.outcome == specbuf::Intake::taken) return {};
     delete waiter;
     if (r.outcome == specbuf::Intake::full)
@@ -42,8 +48,8 @@ WriteOutcome submit_write(const ServerContext& ctx, const std::shared_ptr<Sessio
               std::nullopt};
   }
   auto& dispatcher = ctx.dispatcher;
-  const uint64_t hash = checksum64(payload);
-  if (hash != checksum)
+  const uint64_t sum = hash();  // before the payload moves into the pending write
+  if (claimed && sum != *claimed)
     return {net::Status::checksum_mismatch, "payload does not match its checksum",
             ctx.admission.refuse(client.id, dispatcher.fill(), sched::Refusal::invalid)};
   WriteOutcome refused;
@@ -54,7 +60,7 @@ WriteOutcome submit_write(const ServerContext& ctx, const std::shared_ptr<Sessio
     return {net::Status::busy, "the log queue is too full for this client's priority", d.retry_after_ms};
   auto* pending = new PendingWrite(session, handle, std::move(payload), dispatcher);
   store::WriteRequest request{client.id, volume, offset, pending->payload(),
-                              durable ? wal::Durability::durable : wal::Durability::written, hash};
+                              durable ? wal::Durability::durable : wal::Durability::written, sum};
   // The store only refuses what the checks above passed when it cannot
   // take writes at all; the answer then goes the way of a failed write.
   auto start = [&store = ctx.store, request, pending] {

@@ -39,12 +39,13 @@ struct WriteOutcome {
   [[nodiscard]] bool taken() const { return status == net::Status::ok; }
 };
 
-/// `checksum`: what the client says the payload's XXH3-64 is (a protocol
-/// without one passes the payload's own). `payload` is moved from only when
-/// the write is taken.
+/// `claimed`: what the client says the payload's XXH3-64 is, checked
+/// against the payload; a protocol without checksums passes none, and the
+/// payload's own is computed once. `payload` is moved from only when the
+/// write is taken.
 [[nodiscard]] WriteOutcome submit_write(const ServerContext& ctx, const std::shared_ptr<Session>& session,
                                         const ClientInfo& client, uint64_t handle, uint32_t volume, uint64_t offset,
-                                        std::vector<std::byte>& payload, uint64_t checksum, bool fua);
+                                        std::vector<std::byte>& payload, std::optional<uint64_t> claimed, bool fua);
 
 /// Whether `client` may read (or write) `volume`: ok, or the status with
 /// the reason in `why`.
