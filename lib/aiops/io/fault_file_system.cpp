@@ -88,6 +88,14 @@ class FaultFile final : public File {
     return {};
   }
 
+  void start_writeback(uint64_t offset, uint64_t length) override {
+    {
+      std::lock_guard lock(fs_.mu_);
+      fs_.writebacks_.push_back({key_, offset, length});
+    }
+    base_->start_writeback(offset, length);
+  }
+
   Status truncate(uint64_t size) override {
     std::lock_guard io(io_mu_);
     AIOPS_TRY(fs_.enter(FaultFileSystem::Op::truncate, base_->path(), true));
@@ -155,6 +163,11 @@ uint64_t FaultFileSystem::calls(Op op) const {
   std::lock_guard lock(mu_);
   auto it = calls_.find(op);
   return it == calls_.end() ? 0 : it->second;
+}
+
+std::vector<FaultFileSystem::Writeback> FaultFileSystem::writebacks() const {
+  std::lock_guard lock(mu_);
+  return writebacks_;
 }
 
 Status FaultFileSystem::enter(Op op, const std::filesystem::path& path, bool mutating) {

@@ -17,6 +17,8 @@
 //  * a failed sync_data (injected) behaves like Linux after a writeback
 //    error: the writes it should have made durable are lost at the next crash
 //    even if a later sync_data succeeds;
+//  * start_writeback hints are recorded (writebacks()) and passed on; they
+//    change nothing the crash model keeps, and are neither faults nor points;
 //  * crash_before(point): every call that changes files or directories is a
 //    numbered "point" (1, 2, ...). When call number `point` arrives, the
 //    machine is down: that call and every later call fail with Errc::crashed.
@@ -64,6 +66,13 @@ class FaultFileSystem final : public FileSystem {
   [[nodiscard]] bool is_down() const;
   /// Counts of calls per op since construction (for assertions in tests).
   [[nodiscard]] uint64_t calls(Op op) const;
+  struct Writeback {
+    std::filesystem::path path;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  /// Every File::start_writeback call so far, in order.
+  [[nodiscard]] std::vector<Writeback> writebacks() const;
   void simulate_crash(CrashMode mode, uint64_t seed);
 
   Result<std::unique_ptr<File>> open(const std::filesystem::path& path, OpenOptions options) override;
@@ -125,6 +134,7 @@ class FaultFileSystem final : public FileSystem {
   std::vector<Rule> rules_;
   std::map<uint64_t, size_t> short_writes_;  // write call number -> max bytes
   std::map<Op, uint64_t> calls_;
+  std::vector<Writeback> writebacks_;
   uint64_t points_ = 0;
   uint64_t crash_point_ = 0;  // 0 = none
   bool down_ = false;

@@ -75,6 +75,11 @@ class PosixFile final : public File {
     return {};
   }
 
+  void start_writeback(uint64_t offset, uint64_t length) override {
+    // The result is not looked at (see File::start_writeback).
+    (void)::sync_file_range(fd_.get(), static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
+  }
+
   Status truncate(uint64_t size) override {
     if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0)
       return error_from_errno(errno, "truncate " + path_.string() + " to " + std::to_string(size) + " bytes");

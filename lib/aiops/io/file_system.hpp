@@ -49,6 +49,16 @@ class File {
   [[nodiscard]] virtual Result<size_t> read_at(uint64_t offset, std::span<std::byte> out) = 0;
   /// fdatasync: the file's data and size are on stable storage once this succeeds.
   [[nodiscard]] virtual Status sync_data() = 0;
+  /// Starts writing `length` bytes at `offset` to the device without waiting
+  /// (sync_file_range with SYNC_FILE_RANGE_WRITE), so that a later sync_data
+  /// finds little left to write. A hint: it makes nothing durable, and it
+  /// reports nothing, because a write-back error it meets stays recorded
+  /// for the file and the next sync_data fails with it, which is the check
+  /// that counts. The default does nothing.
+  virtual void start_writeback(uint64_t offset, uint64_t length) {
+    (void)offset;
+    (void)length;
+  }
   [[nodiscard]] virtual Status truncate(uint64_t size) = 0;
   [[nodiscard]] virtual Result<uint64_t> size() = 0;
   [[nodiscard]] virtual const std::filesystem::path& path() const = 0;

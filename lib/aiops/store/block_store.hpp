@@ -18,7 +18,7 @@
 //    store starts with an empty index.
 //
 // Thread-safety: every member may be called from any thread; write
-// completions run on the log's syncer thread.
+// completions run on a log thread (wal::AppendCompletion).
 
 #include <atomic>
 #include <chrono>
@@ -62,8 +62,8 @@ struct WriteRequest {
 
 class BlockStore;
 
-/// The outcome of BlockStore::write. write_done runs on the log's syncer
-/// thread, after the read index holds the write; it must be quick.
+/// The outcome of BlockStore::write. write_done runs on a log thread, after
+/// the read index holds the write; it must be quick.
 class WriteCompletion : public wal::AppendCompletion {
  public:
   virtual void write_done(const Result<wal::Appended>& result) noexcept = 0;
@@ -111,8 +111,8 @@ class BlockStore {
   [[nodiscard]] Result<wal::Appended> write(const WriteRequest& request);
   /// Fills `out` with the newest acknowledged bytes at `offset`.
   [[nodiscard]] Status read(uint32_t volume, uint64_t offset, std::span<std::byte> out) const;
-  /// Makes everything acknowledged so far durable; `done` is told on the
-  /// syncer thread.
+  /// Makes everything acknowledged so far durable; `done` is told on a log
+  /// thread.
   void flush(wal::AppendCompletion& done);
   [[nodiscard]] Status flush();
   /// Applies what the log holds now, without waiting for the interval.

@@ -239,6 +239,7 @@ Status Log::open_newest(const LogScan& scan) {
     AIOPS_ASSIGN(active_, fs_.open(newest.path, {}));
     active_index_ = newest.index;
     write_offset_ = newest.valid_end;
+    writeback_from_ = write_offset_;
     last_is_marker_ = newest.records == 0 || newest.ends_with_marker;
     unsynced_since_fua_ = !last_is_marker_;
     // What a dead predecessor wrote (page cache) becomes durable now, so
@@ -444,13 +445,26 @@ Log::Round Log::write_round(std::vector<Pending*> batch) {
 }
 
 void Log::hand_to_syncer(Round round) {
+  bool here = false;
   bool wake = false;
   {
     std::lock_guard lock(handoff_mu_);
-    handoff_.push_back(std::move(round));
-    wake = syncer_idle_;
+    // A round that needs no fdatasync, with every earlier round already
+    // acknowledged (the syncer waits and has nothing queued), is
+    // acknowledged right here: the order holds, since only this thread
+    // makes rounds, and it saves waking a second thread for every round.
+    here = !round.need_sync && syncer_idle_ && handoff_.empty();
+    if (!here) {
+      handoff_.push_back(std::move(round));
+      wake = syncer_idle_;
+    }
   }
   if (wake) handoff_cv_.notify_one();
+  if (here) {
+    std::vector<Round> rounds;
+    rounds.push_back(std::move(round));
+    finish_rounds(rounds);
+  }
 }
 
 // The syncer's half: one fdatasync for every round written since its last
@@ -576,6 +590,10 @@ Status Log::flush_buffer(uint64_t bytes) {
   write_offset_ = buffer_offset_ + bytes;
   written_through_.store(next_sequence_ - 1, std::memory_order_release);
   buffer_offset_ = write_offset_;
+  if (options_.writeback_bytes > 0 && write_offset_ - writeback_from_ >= options_.writeback_bytes) {
+    active_->start_writeback(writeback_from_, write_offset_ - writeback_from_);
+    writeback_from_ = write_offset_;
+  }
   std::lock_guard lock(segments_mu_);
   segments_.back().next_sequence = next_sequence_;
   segments_.back().end_offset = write_offset_;
@@ -611,6 +629,7 @@ Status Log::create_segment() {
   active_ = std::move(file);
   active_index_ = index;
   write_offset_ = segment_header_bytes;
+  writeback_from_ = write_offset_;
   {
     std::lock_guard lock(segments_mu_);
     segments_.push_back({index, next_sequence_, next_sequence_, segment_header_bytes});

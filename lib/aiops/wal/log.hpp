@@ -15,6 +15,9 @@
 //  * the syncer takes every round written since its last one and, if any
 //    member asked for durable or a sync() barrier is among them, covers them
 //    all with one fdatasync; then it acknowledges them, in sequence order.
+//    A round that needs no fdatasync while the syncer has nothing left to
+//    acknowledge is acknowledged by the committer itself, which keeps the
+//    order and spares a thread wake-up per round.
 // While one fdatasync runs, the next records are already being written, and
 // a failed sync fails every member of the rounds it covered.
 //
@@ -87,6 +90,11 @@ struct LogOptions {
   unsigned max_spare_segments = 8;
   uint64_t group_commit_bytes = 1ull << 20;
   std::chrono::nanoseconds group_commit_delay{0};
+  /// Every time this many bytes were written to the active segment since
+  /// the last time, their write-back to the device is started (0: never).
+  /// Leaving a segment makes it durable first, and without this that one
+  /// fdatasync would write the whole segment while every append waits.
+  uint64_t writeback_bytes = 1ull << 20;
   uint64_t generation = 0;  // written into segment headers created by this owner
   bool salvage = false;     // open a corrupt log by cutting it at the first corruption
 };
@@ -108,8 +116,10 @@ struct Appended {
   uint64_t file_offset = 0;  // offset of the record header in the segment
 };
 
-/// Receives the outcome of append_async, on the log's syncer thread. It must be
-/// quick and must not call back into the log's blocking functions.
+/// Receives the outcome of append_async, on one of the log's threads (the
+/// syncer, or the committer; see above). It must be quick and must not call
+/// back into the log's blocking functions (appending with append_async is
+/// fine).
 class AppendCompletion {
  public:
   virtual void complete(const Result<Appended>& result) noexcept = 0;
@@ -161,14 +171,14 @@ class Log {
 
   /// Appends and waits for the acknowledgement level requested.
   [[nodiscard]] Result<Appended> append(const AppendRequest& request);
-  /// Appends; `done` is told the outcome on the syncer thread.
+  /// Appends; `done` is told the outcome on a log thread (see AppendCompletion).
   void append_async(const AppendRequest& request, AppendCompletion& done);
   /// Barrier: returns once every record acknowledged before the call is
   /// durable, with the sequence number of the last record before the
   /// barrier. Every record up to it has been acknowledged (its completion
   /// has run) by the time this returns.
   [[nodiscard]] Result<uint64_t> sync();
-  /// The same barrier; `done` is told on the syncer thread, with that
+  /// The same barrier; `done` is told on a log thread, with that
   /// sequence number in Appended::sequence.
   void sync_async(AppendCompletion& done);
 
@@ -243,6 +253,7 @@ class Log {
   std::vector<RecordHeaderBytes> headers_;         // of the batch being written
   std::vector<std::span<const std::byte>> parts_;  // headers and payloads, in file order
   uint64_t buffer_offset_ = 0;                     // where parts_ go in the active segment
+  uint64_t writeback_from_ = 0;                    // active segment: write-back not started from here on
   bool unsynced_since_fua_ = false;  // a record without FUA was written after the last FUA one
   bool last_is_marker_ = true;       // the newest record is a marker (or there is none)
 

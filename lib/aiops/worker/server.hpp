@@ -5,7 +5,7 @@
 //
 // Threads: everything runs on the io_context's threads; each connection's
 // handlers are serialised by its own strand. Write and flush completions
-// arrive on the log's syncer thread and are posted to the connection.
+// arrive on a log thread and are posted to the connection.
 //
 // Shutdown (stop_accepting, then drain): listeners close first, so no new
 // connection arrives; each connection stops reading requests, sends the

@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <mutex>
 #include <thread>
 
+#include "aiops/io/fault_file_system.hpp"
 #include "aiops/wal/checkpoint_file.hpp"
 #include "aiops/wal/checkpointer.hpp"
 #include "aiops/volume/volume_set.hpp"
@@ -75,6 +77,97 @@ TEST_CASE("concurrent appenders each see their own order kept and no sequence is
   for (size_t i = 0; i < all.size(); ++i) CHECK(all[i] == i + 1);
   auto records = test::read_records(tmp / "log");
   CHECK(records.size() == threads * per_thread);
+}
+
+namespace {
+
+// Records the sequence of every completion, in the order they run.
+struct AckOrder {
+  struct One final : AppendCompletion {
+    AckOrder* owner = nullptr;
+    void complete(const Result<Appended>& r) noexcept override {
+      std::lock_guard lock(owner->mu);
+      if (r.ok()) owner->sequences.push_back(r.value().sequence);
+      else ++owner->failed;
+    }
+  };
+  std::mutex mu;
+  std::vector<uint64_t> sequences;
+  int failed = 0;
+};
+
+}  // namespace
+
+// Rounds without FUA are acknowledged by the committer when nothing is
+// ahead of them and by the syncer otherwise; either way the
+// acknowledgements must come in sequence order.
+TEST_CASE("asynchronous appends are acknowledged in sequence order, written and durable mixed") {
+  TempDir tmp;
+  constexpr int threads = 2, per_thread = 400;
+  AckOrder order;
+  std::vector<std::vector<AckOrder::One>> done(threads, std::vector<AckOrder::One>(per_thread));
+  auto payload = test::payload_for(7, 512);
+  {
+    LogOptions opt;
+    opt.segment_bytes = 128 << 10;  // segment rolls in between
+    auto log = Log::open(io::posix_file_system(), tmp / "log", opt).value();
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) {
+      ts.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          auto& one = done[t][i];
+          one.owner = &order;
+          // Now and then a FUA write, whose fdatasync the written rounds
+          // after it must not overtake; the pauses make small rounds.
+          auto d = i % 10 == 0 ? Durability::durable : Durability::written;
+          log->append_async({static_cast<uint32_t>(t), 1, static_cast<uint64_t>(i) * 512, payload, d, {}}, one);
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
+        }
+      });
+    }
+    for (auto& th : ts) th.join();
+  }  // closing the log waits for every acknowledgement
+  CHECK(order.failed == 0);
+  REQUIRE(order.sequences.size() == threads * per_thread);
+  size_t out_of_order = 0;
+  for (size_t i = 0; i < order.sequences.size(); ++i) out_of_order += order.sequences[i] != i + 1;
+  CHECK(out_of_order == 0);
+}
+
+TEST_CASE("write-back of the active segment starts every writeback_bytes, so leaving a segment syncs little") {
+  TempDir tmp;
+  io::FaultFileSystem fs;
+  LogOptions opt = test::small_log_options(1 << 20);
+  opt.writeback_bytes = 64 << 10;
+  auto log = Log::open(fs, tmp / "log", opt).value();
+  auto p = test::payload_for(1, 4096);
+  for (int i = 0; i < 600; ++i) REQUIRE(log->append({1, 1, 0, p, Durability::written, {}}).ok());  // 3 segments
+  const auto segments = log->segments();
+  REQUIRE(segments.size() >= 3);
+  // Per segment file, the ranges follow one another from the end of its
+  // header, each at least writeback_bytes long.
+  std::map<std::filesystem::path, uint64_t> started;
+  for (const auto& w : fs.writebacks()) {
+    auto [it, first] = started.emplace(w.path, segment_header_bytes);
+    CHECK(w.offset == it->second);
+    CHECK(w.length >= opt.writeback_bytes);
+    it->second = w.offset + w.length;
+  }
+  // Every segment, the active one too, has all but its last writeback_bytes
+  // under way.
+  for (const auto& s : segments) {
+    auto it = started.find(std::filesystem::absolute(test::segment_path(tmp / "log", s.index)).lexically_normal());
+    REQUIRE(it != started.end());
+    CHECK(it->second <= s.end_offset);
+    CHECK(s.end_offset - it->second < opt.writeback_bytes + 4096 + record_header_bytes);
+  }
+
+  TempDir other;
+  io::FaultFileSystem quiet;
+  opt.writeback_bytes = 0;  // off
+  auto off = Log::open(quiet, other / "log", opt).value();
+  for (int i = 0; i < 100; ++i) REQUIRE(off->append({1, 1, 0, p, Durability::written, {}}).ok());
+  CHECK(quiet.writebacks().empty());
 }
 
 TEST_CASE("a durable append is covered by the durable sequence when it returns") {
