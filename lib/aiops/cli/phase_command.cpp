@@ -87,7 +87,8 @@ nlohmann::json run_offline(const config::Config& config, phase::Step step) {
                                                      buffer.error().message() + " — this instance has no buffer"));
     throw CommandFailed(buffer.error());
   }
-  phase::EngineContext context{config, **buffer, **store, false, options.log.generation, nlohmann::json::array(), {}};
+  phase::EngineContext context{config, **buffer, **store, false, options.log.generation, nlohmann::json::array(), {},
+                               {}};  // offline: no scheduler queue to drain
   nlohmann::json r = need(phase::run_step(context, step));
   r["ok"] = true;
   r["offline"] = true;

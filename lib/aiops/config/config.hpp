@@ -52,6 +52,8 @@ struct WorkerConfig {
   // Outstanding requests per connection.
   std::uint32_t max_outstanding = 128;
   std::chrono::nanoseconds idle_timeout = std::chrono::minutes{10};
+  // Threads that serve the connections; 0 = half the CPUs, 1 to 4.
+  std::uint32_t io_threads = 0;
 
   bool operator==(const WorkerConfig&) const = default;
 };

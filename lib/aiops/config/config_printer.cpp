@@ -22,6 +22,7 @@ Json worker_document(const WorkerConfig& w) {
   out["max_request_size"] = format_size(w.max_request_size_bytes);
   out["max_outstanding"] = w.max_outstanding;
   out["idle_timeout"] = format_duration(w.idle_timeout);
+  out["io_threads"] = w.io_threads;
   return out;
 }
 

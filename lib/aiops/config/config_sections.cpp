@@ -98,6 +98,7 @@ WorkerConfig read_worker(const Section& worker) {
       worker.size_or("max_request_size", out.max_request_size_bytes, {4 * KiB, 256 * MiB});
   out.max_outstanding = static_cast<std::uint32_t>(worker.integer_or("max_outstanding", out.max_outstanding, {1, 65536}));
   out.idle_timeout = worker.duration_or("idle_timeout", out.idle_timeout, {1s, kWeek});
+  out.io_threads = static_cast<std::uint32_t>(worker.integer_or("io_threads", out.io_threads, {0, 64}));
   return out;
 }
 

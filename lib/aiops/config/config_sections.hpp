@@ -27,7 +27,7 @@ inline constexpr std::array kRootKeys{"worker"sv, "listener"sv, "log"sv,      "b
 inline constexpr std::array kWorkerKeys{"name"sv,           "data_dir"sv,        "control_socket"sv,
                                         "credentials_file"sv, "shutdown_timeout"sv, "trace_interval"sv,
                                         "max_connections"sv, "max_request_size"sv, "max_outstanding"sv,
-                                        "idle_timeout"sv};
+                                        "idle_timeout"sv,    "io_threads"sv};
 inline constexpr std::array kListenerKeys{"protocol"sv, "address"sv};
 inline constexpr std::array kLogKeys{"segment_size"sv, "group_commit_bytes"sv,  "group_commit_delay"sv,
                                      "ack"sv,          "checkpoint_interval"sv, "checkpoint_bytes"sv};

@@ -1,5 +1,7 @@
 #include "aiops/sched/dispatcher.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <string>
 
@@ -22,7 +24,7 @@ Dispatcher::~Dispatcher() {
     dropped = waiting_.size();
     waiting_.clear();
   }
-  cv_.notify_all();
+  timer_cv_.notify_all();
   timer_.join();
   if (dropped > 0)
     log_warning("scheduler: " + std::to_string(dropped) +
@@ -70,7 +72,9 @@ void Dispatcher::drain() {
   run(std::move(jobs));
   // Jobs another thread took before this call must have started too.
   Lock lock(mu_);
-  cv_.wait(lock, [&] { return starting_ == 0; });
+  ++draining_;
+  started_cv_.wait(lock, [&] { return starting_ == 0; });
+  --draining_;
 }
 
 std::vector<Dispatcher::Job> Dispatcher::take(bool everything) {
@@ -100,7 +104,7 @@ std::vector<Dispatcher::Job> Dispatcher::take(bool everything) {
   if (!everything && queue_.size() > 0 && in_flight_ < config_.queue_depth) {
     if (auto next = queue_.next_eligible(); next && (!wake_at_ || *next < *wake_at_)) {
       wake_at_ = *next;
-      cv_.notify_all();
+      timer_cv_.notify_all();
     }
   }
   return jobs;
@@ -109,23 +113,26 @@ std::vector<Dispatcher::Job> Dispatcher::take(bool everything) {
 void Dispatcher::run(std::vector<Job> jobs) {
   if (jobs.empty()) return;
   for (auto& job : jobs) job();
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     starting_ -= jobs.size();
+    wake = starting_ == 0 && draining_ > 0;
   }
-  cv_.notify_all();
+  if (wake) started_cv_.notify_all();
 }
 
 void Dispatcher::timer_loop() {
+  pthread_setname_np(pthread_self(), "aiops-sched");
   Lock lock(mu_);
   while (!stopping_) {
     if (!wake_at_) {
-      cv_.wait(lock);
+      timer_cv_.wait(lock);
       continue;
     }
     const auto when = epoch_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*wake_at_));
     if (Clock::now() < when) {
-      cv_.wait_until(lock, when);
+      timer_cv_.wait_until(lock, when);
       continue;
     }
     wake_at_.reset();

@@ -14,7 +14,7 @@
 // Jobs. A job starts one write (BlockStore::write); the caller calls done()
 // when that write completes, which lets the next one in. Jobs run outside
 // the lock, on the thread that made room: the submitter, a completing
-// write's thread (the log's syncer), or the dispatcher's timer thread when
+// write's thread (a log thread), or the dispatcher's timer thread when
 // only clients held back by their limit are waiting.
 //
 // Draining. drain() starts every queued job at once, ignoring the window
@@ -101,12 +101,16 @@ class Dispatcher {
   const std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;  // timer: a new wake time, or stopping; drain: a job started
+  // Two conditions, so that a started job wakes nobody unless a drain()
+  // waits for it: the timer thread sleeps through the normal flow.
+  std::condition_variable timer_cv_;    // a new wake time, or stopping
+  std::condition_variable started_cv_;  // starting_ fell to 0 while drain() waits
   TagQueue queue_;
   std::unordered_map<uint64_t, Waiting> waiting_;  // by item id
   uint64_t next_item_ = 1;
   uint64_t in_flight_ = 0;  // started and not done
   uint64_t starting_ = 0;   // taken, job not yet returned
+  uint32_t draining_ = 0;   // drain() calls waiting for starting_ == 0
   std::optional<double> wake_at_;  // the timer thread's next wake, when only limited clients wait
   std::map<uint32_t, ClientDispatch> clients_;
   bool stopping_ = false;

@@ -1,5 +1,6 @@
 #include "aiops/specbuf/buffer.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -357,6 +358,7 @@ bool Buffer::decide_next(bool wait_for_writers) {
 }
 
 void Buffer::validator_loop() {
+  pthread_setname_np(pthread_self(), "aiops-validate");
   unsigned idle_spins = 0;
   for (;;) {
     bool progressed = false;

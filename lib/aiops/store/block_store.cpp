@@ -145,7 +145,8 @@ Result<wal::CheckpointResult> BlockStore::run_checkpoint() {
 }
 
 void BlockStore::checkpoint_loop() {
-  pthread_setname_np(pthread_self(), "aiops-checkpoint");
+  // At most 15 characters, or Linux refuses the name.
+  pthread_setname_np(pthread_self(), "aiops-ckpt");
   while (true) {
     {
       std::unique_lock lock(checkpoint_mu_);

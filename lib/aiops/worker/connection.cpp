@@ -336,7 +336,7 @@ void Connection::send(net::ReplyHeader header, std::vector<std::byte> payload, b
   std::vector<std::byte> frame(net::reply_header_bytes + payload.size());
   net::encode_reply(header, frame.data());
   std::copy(payload.begin(), payload.end(), frame.begin() + net::reply_header_bytes);
-  out_.push_back(std::move(frame));
+  replies_.push(std::move(frame));
   if (close_after) {
     close_after_write_ = true;
     draining_ = true;  // no more requests are read
@@ -345,13 +345,10 @@ void Connection::send(net::ReplyHeader header, std::vector<std::byte> payload, b
 }
 
 void Connection::write_next() {
-  if (writing_ || out_.empty() || closed_) return;
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_self()](const error_code& ec, size_t) {
-    self->writing_ = false;
+  if (closed_) return;
+  replies_.write(socket_, [self = shared_self()](const error_code& ec) {
     if (ec) return self->close();
-    self->out_.pop_front();
-    if (self->out_.empty() && self->close_after_write_) return self->close();
+    if (self->replies_.idle() && self->close_after_write_) return self->close();
     self->write_next();
     self->maybe_finish_drain();
     self->maybe_quiescent();
@@ -365,7 +362,7 @@ void Connection::arm_idle_timer() {
   idle_.expires_at(last_request_ + server_.context().config.worker.idle_timeout);
   idle_.async_wait([self = shared_self()](const error_code& ec) {
     if (ec || self->closed_ || self->paused_) return;  // closed, or re-armed by resume()
-    if (self->outstanding_ > 0 || !self->out_.empty()) self->last_request_ = std::chrono::steady_clock::now();
+    if (self->outstanding_ > 0 || !self->replies_.idle()) self->last_request_ = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() < self->last_request_ + self->server_.context().config.worker.idle_timeout)
       return self->arm_idle_timer();
     log_info(self->who() + ": idle for " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
@@ -386,7 +383,7 @@ void Connection::drain() {
 }
 
 void Connection::maybe_finish_drain() {
-  if (draining_ && !closed_ && outstanding_ == 0 && !writing_ && out_.empty()) close();
+  if (draining_ && !closed_ && outstanding_ == 0 && replies_.idle()) close();
 }
 
 void Connection::pause(std::function<void(bool)> quiescent) {
@@ -402,7 +399,7 @@ void Connection::pause(std::function<void(bool)> quiescent) {
 
 void Connection::maybe_quiescent() {
   if (!quiescent_ || closed_) return;
-  if (body_pending_ || writing_ || !out_.empty() || outstanding_ != owed_.size()) return;
+  if (body_pending_ || !replies_.idle() || outstanding_ != owed_.size()) return;
   if (read_pending_) {
     // Only the read is pending (no write): cancelling it loses nothing;
     // its handler comes back here.

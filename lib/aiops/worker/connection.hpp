@@ -42,7 +42,6 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,6 +54,7 @@
 #include "aiops/net/protocol.hpp"
 #include "aiops/swap/handover.hpp"
 #include "aiops/worker/client_directory.hpp"
+#include "aiops/worker/reply_queue.hpp"
 #include "aiops/worker/session.hpp"
 
 namespace aiops::worker {
@@ -138,8 +138,7 @@ class Connection final : public Session {
   uint32_t outstanding_ = 0;
   uint32_t last_volume_ = 0;  // where the previous accepted read or write ended
   uint64_t last_end_ = UINT64_MAX;
-  std::deque<std::vector<std::byte>> out_;
-  bool writing_ = false;
+  ReplyQueue replies_;
   bool close_after_write_ = false;
   bool draining_ = false;
   bool closed_ = false;

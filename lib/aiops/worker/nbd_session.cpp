@@ -556,18 +556,15 @@ void NbdSession::reply_error(uint64_t handle, uint32_t error, const std::string&
 
 void NbdSession::send(std::vector<std::byte> frame) {
   if (closed_) return;
-  out_.push_back(std::move(frame));
+  replies_.push(std::move(frame));
   write_next();
 }
 
 void NbdSession::write_next() {
-  if (writing_ || out_.empty() || closed_) return;
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_self()](const error_code& ec, size_t) {
-    self->writing_ = false;
+  if (closed_) return;
+  replies_.write(socket_, [self = shared_self()](const error_code& ec) {
     if (ec) return self->close();
-    self->out_.pop_front();
-    if (self->out_.empty() && self->close_after_write_) return self->close();
+    if (self->replies_.idle() && self->close_after_write_) return self->close();
     self->write_next();
     self->maybe_finish_drain();
     self->maybe_quiescent();
@@ -589,7 +586,7 @@ void NbdSession::drain() {
 }
 
 void NbdSession::maybe_finish_drain() {
-  if (draining_ && !closed_ && pending_.empty() && held_.empty() && !writing_ && out_.empty()) close();
+  if (draining_ && !closed_ && pending_.empty() && held_.empty() && replies_.idle()) close();
 }
 
 void NbdSession::pause(std::function<void(bool)> quiescent) {
@@ -603,7 +600,7 @@ void NbdSession::pause(std::function<void(bool)> quiescent) {
 
 void NbdSession::maybe_quiescent() {
   if (!quiescent_ || closed_) return;
-  if (writing_ || !out_.empty() || skip_ > 0) return;
+  if (!replies_.idle() || skip_ > 0) return;
   for (const auto& [handle, p] : pending_)
     if (p.inflight != p.owed) return;
   if (read_pending_) {

@@ -51,6 +51,7 @@
 #include "aiops/config/config.hpp"
 #include "aiops/nbd/transmission.hpp"
 #include "aiops/worker/client_directory.hpp"
+#include "aiops/worker/reply_queue.hpp"
 #include "aiops/worker/session.hpp"
 
 namespace aiops::worker {
@@ -162,8 +163,7 @@ class NbdSession final : public Session {
 
   std::map<uint64_t, Pending> pending_;  // by handle
   std::deque<Held> held_;
-  std::deque<std::vector<std::byte>> out_;
-  bool writing_ = false;
+  ReplyQueue replies_;
   bool read_pending_ = false;
   bool close_after_write_ = false;
   bool draining_ = false;

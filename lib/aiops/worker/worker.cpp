@@ -1,7 +1,10 @@
 #include "aiops/worker/worker.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "aiops/core/logger.hpp"
@@ -22,12 +25,31 @@ store::StoreOptions store_options(const config::Config& c) {
   o.log.group_commit_delay = c.log.group_commit_delay;
   o.checkpoint_interval = c.log.checkpoint_interval;
   o.checkpoint_bytes = c.log.checkpoint_bytes;
+  // A checkpoint retires up to checkpoint_bytes of segments at once; kept
+  // as spares, they are what the log writes into until the next one, so a
+  // steady load never zero-fills a new file (which writes it twice). Spares
+  // stay on disk after a burst, hence the cap.
+  constexpr uint64_t most_spare_bytes = 1ull << 30;
+  o.log.max_spare_segments = static_cast<unsigned>(std::max<uint64_t>(
+      o.log.max_spare_segments, std::min(c.log.checkpoint_bytes, most_spare_bytes) / c.log.segment_size_bytes + 2));
   return o;
 }
 
 namespace {
 
-unsigned io_threads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
+// 0 in the configuration: half the CPUs this process may run on. The log's
+// committer and the checkpointer need CPU time as well; with as many io
+// threads as CPUs they preempt one another and hand completions back and
+// forth (measured: 1 io thread on 2 CPUs serves 15% more NBD writes than 2).
+unsigned io_threads(const config::WorkerConfig& w) {
+  if (w.io_threads > 0) return w.io_threads;
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  const unsigned available = sched_getaffinity(0, sizeof cpus, &cpus) == 0
+                                 ? static_cast<unsigned>(CPU_COUNT(&cpus))
+                                 : std::thread::hardware_concurrency();
+  return std::clamp(available / 2, 1u, 4u);
+}
 
 }  // namespace
 
@@ -118,7 +140,10 @@ void Worker::start_serving() {
     if (!ec) signal_end(sig == SIGTERM ? "SIGTERM" : "SIGINT");
   });
   work_.emplace(io_.get_executor());
-  for (unsigned i = 0; i < io_threads(); ++i) threads_.emplace_back([this] { io_.run(); });
+  for (unsigned i = 0, n = io_threads(config_.worker); i < n; ++i) threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "aiops-io");
+      io_.run();
+    });
   std::string where;
   for (const auto& l : server_->listeners()) where += (where.empty() ? "" : ", ") + l.address;
   log_info("ready: serving " + std::to_string(config_.volumes.size()) + " volumes on " + where +
@@ -145,6 +170,7 @@ void Worker::control(const nlohmann::json& request, ControlServer::Reply reply) 
 }
 
 void Worker::phase_loop() {
+  pthread_setname_np(pthread_self(), "aiops-phase");
   std::unique_lock lock(phase_mu_);
   for (;;) {
     phase_cv_.wait(lock, [&] { return phase_stop_ || !phase_queue_.empty(); });

@@ -55,6 +55,7 @@ max_connections = 64
 max_request_size = "1MiB"
 max_outstanding = 32
 idle_timeout = "1h30m"
+io_threads = 3
 
 [[listener]]
 protocol = "native"
@@ -192,6 +193,7 @@ TEST_CASE("a minimal file gets the documented defaults") {
   CHECK(c.worker.max_request_size_bytes == 8 * MiB);
   CHECK(c.worker.max_outstanding == 128);
   CHECK(c.worker.idle_timeout == 10min);
+  CHECK(c.worker.io_threads == 0);  // half the CPUs
   CHECK(c.log.segment_size_bytes == 64 * MiB);
   CHECK(c.log.group_commit_bytes == 1 * MiB);
   CHECK(c.log.group_commit_delay == 0us);
@@ -268,6 +270,7 @@ TEST_CASE("priority_file defaults to <data_dir>/state/priorities.toml") {
 TEST_CASE("every setting is read") {
   Config c = parse(kEverySetting);
   CHECK(c.worker.idle_timeout == 90min);
+  CHECK(c.worker.io_threads == 3);
   REQUIRE(c.listeners.size() == 2);
   CHECK(c.listeners[0].host == "::1");
   CHECK(c.listeners[0].port == 7071);
@@ -404,6 +407,7 @@ TEST_CASE("to_json uses the TOML keys with sizes and durations as text") {
   CHECK(j["worker"]["max_request_size"] == "1MiB");
   CHECK(j["worker"]["idle_timeout"] == "1h30m");
   CHECK(j["worker"]["max_connections"] == 64);
+  CHECK(j["worker"]["io_threads"] == 3);
   CHECK(j["listener"][1]["address"] == "unix:/srv/aiops/nbd.sock");
   CHECK(j["log"]["ack"] == "durable");
   CHECK(j["volume"][0]["size"] == "2TiB");
@@ -482,6 +486,7 @@ const std::vector<BadInput> kBadInputs = {
      "write [[listener]] for each one"},
     {"size below minimum", "[log]\nsegment_size = \"512KiB\"\n" + kVolume, 2, 16, "log.segment_size",
      "512KiB is below the minimum of 1MiB"},
+    {"io_threads above maximum", "[worker]\nio_threads = 65\n" + kVolume, 2, 14, "worker.io_threads", "above the maximum of 64"},
     {"integer above maximum", "[worker]\nmax_outstanding = 65537\n" + kVolume, 2, 19, "worker.max_outstanding",
      "65537 is above the maximum of 65536"},
     {"duration out of range", "[worker]\nshutdown_timeout = \"0s\"\n" + kVolume, 2, 20, "worker.shutdown_timeout",
