@@ -95,7 +95,7 @@ Result<wal::Appended> BlockStore::write(const WriteRequest& request) {
 void BlockStore::index_write(uint32_t volume, uint64_t offset, uint64_t length, const wal::Appended& where) {
   {
     std::unique_lock lock(index_mu_);
-    index_[volume].insert(offset, length, {where.sequence, where.segment, where.file_offset + wal::record_header_bytes});
+    index_.at(volume).insert(offset, length, {where.sequence, where.segment, where.file_offset + wal::record_header_bytes});
   }
   if (unapplied_bytes_.fetch_add(length, std::memory_order_relaxed) + length >= options_.checkpoint_bytes)
     checkpoint_cv_.notify_one();
@@ -126,8 +126,19 @@ Result<wal::CheckpointResult> BlockStore::checkpoint_now() { return run_checkpoi
 Result<wal::CheckpointResult> BlockStore::run_checkpoint() {
   std::lock_guard run(checkpoint_run_mu_);
   auto result = wal::checkpoint(*log_, *volumes_, [&](uint64_t applied) {
-    std::unique_lock lock(index_mu_);
-    for (auto& [id, map] : index_) map.prune_through(applied);
+    // In steps, releasing the lock in between: a whole large index at once
+    // held up every acknowledgement (index_write) for milliseconds. A read
+    // in between may still find pieces not yet dropped; it holds the shared
+    // lock while it reads their segments, and the segments are retired only
+    // after the last step, when no piece points into them any more.
+    constexpr size_t pieces_per_step = 1024;
+    for (auto& [id, map] : index_) {
+      std::optional<uint64_t> from = 0;
+      while (from) {
+        std::unique_lock lock(index_mu_);
+        from = map.prune_through(applied, *from, pieces_per_step);
+      }
+    }
   });
   std::lock_guard lock(checkpoint_mu_);
   if (!result.ok()) {

@@ -16,9 +16,21 @@ std::map<uint64_t, ExtentMap::Entry>::iterator ExtentMap::split(std::map<uint64_
 void ExtentMap::insert(uint64_t offset, uint64_t length, const LogLocation& source) {
   if (length == 0) return;
   const uint64_t end = offset + length;
+  // Block-sized writes mostly land on exactly one older piece, or on none:
+  // one walk of the tree does for them.
+  auto it = pieces_.lower_bound(offset);
+  if (it != pieces_.end() && it->first == offset && it->second.end == end) {
+    if (it->second.source.sequence < source.sequence) it->second.source = source;
+    return;
+  }
+  if ((it == pieces_.end() || it->first >= end) && (it == pieces_.begin() || std::prev(it)->second.end <= offset)) {
+    pieces_.emplace_hint(it, offset, Entry{end, source});
+    bytes_ += length;
+    return;
+  }
   // Split the pieces that straddle the new range's edges, so every piece is
   // either wholly inside [offset, end) or wholly outside.
-  auto it = pieces_.upper_bound(offset);
+  it = pieces_.upper_bound(offset);
   if (it != pieces_.begin()) {
     auto prev = std::prev(it);
     if (prev->first < offset && prev->second.end > offset) split(prev, offset);
@@ -68,7 +80,14 @@ std::vector<Piece> ExtentMap::lookup(uint64_t offset, uint64_t length) const {
 }
 
 void ExtentMap::prune_through(uint64_t sequence) {
-  for (auto it = pieces_.begin(); it != pieces_.end();) {
+  std::optional<uint64_t> from = 0;
+  while (from) from = prune_through(sequence, *from, SIZE_MAX);
+}
+
+std::optional<uint64_t> ExtentMap::prune_through(uint64_t sequence, uint64_t from, size_t most) {
+  auto it = pieces_.lower_bound(from);
+  for (size_t seen = 0; it != pieces_.end(); ++seen) {
+    if (seen == most) return it->first;
     if (it->second.source.sequence <= sequence) {
       bytes_ -= it->second.end - it->first;
       it = pieces_.erase(it);
@@ -76,6 +95,7 @@ void ExtentMap::prune_through(uint64_t sequence) {
       ++it;
     }
   }
+  return std::nullopt;
 }
 
 }  // namespace aiops::store

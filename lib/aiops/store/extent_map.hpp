@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace aiops::store {
@@ -51,6 +52,11 @@ class ExtentMap {
   [[nodiscard]] std::vector<Piece> lookup(uint64_t offset, uint64_t length) const;
   /// Drops every piece whose record has a sequence <= `sequence`.
   void prune_through(uint64_t sequence);
+  /// The same for at most `most` pieces, from the piece that starts at or
+  /// after volume offset `from`: where to go on, or nothing when the end is
+  /// reached. Lets the caller prune a large map in steps, releasing its
+  /// lock in between.
+  [[nodiscard]] std::optional<uint64_t> prune_through(uint64_t sequence, uint64_t from, size_t most);
 
   [[nodiscard]] size_t pieces() const { return pieces_.size(); }
   [[nodiscard]] uint64_t bytes() const { return bytes_; }

@@ -122,3 +122,50 @@ TEST_CASE("random writes and prunes match a byte-by-byte model") {
     }
   }
 }
+
+TEST_CASE("block-aligned writes, the common case, and pruning in steps match the model") {
+  for (uint64_t seed : {11u, 12u, 13u}) {
+    std::mt19937_64 rng(seed);
+    const uint64_t block = 8, blocks = 64, size = block * blocks;
+    ExtentMap map;
+    Model model(size);
+    uint64_t seq = 0;
+    for (int step = 0; step < 600; ++step) {
+      // Mostly one block on a block boundary (replaces one piece exactly, or
+      // lands where there is none); sometimes two or three blocks.
+      uint64_t first = rng() % blocks;
+      uint64_t count = rng() % 4 == 0 ? 1 + rng() % std::min<uint64_t>(3, blocks - first) : 1;
+      uint64_t s = (rng() % 10 == 0 && seq > 3) ? seq - 1 - rng() % 3 : ++seq;
+      map.insert(first * block, count * block, record(s));
+      model.write(first * block, count * block, s);
+      if (rng() % 50 == 0) {
+        uint64_t through = seq - rng() % 5;
+        std::optional<uint64_t> from = 0;
+        int steps = 0;
+        while (from) from = map.prune_through(through, *from, 3), ++steps;
+        CHECK(steps >= 1);
+        model.prune(through);
+      }
+      INFO("seed " << seed << " step " << step);
+      check_against(map, model, 0, size);
+    }
+    uint64_t bytes = 0;
+    for (const Piece& p : map.lookup(0, size)) bytes += p.length;
+    CHECK(map.bytes() == bytes);
+  }
+}
+
+TEST_CASE("pruning in steps stops after the given number of pieces and goes on from where it stopped") {
+  ExtentMap map;
+  for (uint64_t i = 0; i < 10; ++i) map.insert(i * 100, 10, record(i + 1));
+  auto next = map.prune_through(5, 0, 4);  // looks at the pieces at 0, 100, 200, 300
+  REQUIRE(next.has_value());
+  CHECK(*next == 400);
+  CHECK(map.pieces() == 6);
+  next = map.prune_through(5, *next, 4);  // 400 dropped; 500, 600, 700 stay
+  REQUIRE(next.has_value());
+  CHECK(*next == 800);
+  CHECK_FALSE(map.prune_through(5, *next, 4).has_value());
+  CHECK(map.pieces() == 5);
+  CHECK(map.lookup(0, 1000).front().source.sequence == 6);
+}
