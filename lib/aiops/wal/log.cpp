@@ -392,7 +392,7 @@ void Log::commit_loop() {
     bool needs_sync = std::any_of(batch.begin(), batch.end(), [](const Pending* p) { return p->durable; });
     if (options_.group_commit_delay.count() > 0 && needs_sync && batch.size() < expect) fill(batch, expect);
     expect = batch.size();
-    hand_to_syncer(write_round(std::move(batch)));
+    finish_or_hand_over(write_round(std::move(batch)));
     batch.clear();
   }
   {
@@ -444,7 +444,9 @@ Log::Round Log::write_round(std::vector<Pending*> batch) {
   return round;
 }
 
-void Log::hand_to_syncer(Round round) {
+// A written round goes to the syncer, which fdatasyncs if it must and
+// acknowledges; or it is acknowledged here (see below).
+void Log::finish_or_hand_over(Round round) {
   bool here = false;
   bool wake = false;
   {

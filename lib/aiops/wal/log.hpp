@@ -231,7 +231,7 @@ class Log {
   void fill(std::vector<Pending*>& batch, size_t expect);
   void commit_loop();
   Round write_round(std::vector<Pending*> batch);
-  void hand_to_syncer(Round round);
+  void finish_or_hand_over(Round round);
   void sync_loop();
   void finish_rounds(std::vector<Round>& rounds);
   Status write_batch(std::span<Pending* const> batch);
